@@ -1,0 +1,56 @@
+# natless: every target installs what it needs first, so each works on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.natless-installed
+TF_DIRS := modules examples
+
+.PHONY: help venv test lint fmt scan unit plan emulator-tests demo e2e cost package clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "natless needs Python >= 3.11 (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv with natless and its dev tools
+
+test: lint scan ## everything CI runs: lint, policy scan, unit + plan + emulator tests
+	$(PY) -m pytest -m 'not aws'
+
+lint: $(STAMP) ## ruff and terraform fmt -check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	terraform fmt -check -recursive $(TF_DIRS)
+
+fmt: $(STAMP) ## format Python and Terraform in place
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	terraform fmt -recursive $(TF_DIRS)
+
+scan: $(STAMP) ## checkov over modules/ and examples/ (0 failed checks allowed)
+	$(VENV)/bin/checkov --config-file .checkov.yaml -d modules -d examples
+
+unit: $(STAMP) ## only the fast unit tests
+	$(PY) -m pytest -m unit
+
+demo: $(STAMP) ## deploy examples/egress-only on the embedded emulator, check routes, run the pair, compare
+	$(PY) -m natless demo --example egress-only
+
+e2e: $(STAMP) ## the demo pipeline in a real sandbox account (needs NATLESS_SANDBOX_ACCOUNT_ID)
+	$(PY) -m natless demo --example egress-only --aws
+
+cost: $(STAMP) ## monthly cost comparison for both examples
+	$(PY) -m natless cost --example egress-only
+	$(PY) -m natless cost --example nat-gateway
+
+package: $(STAMP) ## build build/<function>.zip for every function in lambda_src/
+	$(PY) -m natless package
+
+clean: ## remove build output, reports and scratch state (not .venv)
+	rm -rf build reports .natless .pytest_cache

@@ -1,0 +1,166 @@
+variable "name" {
+  description = "Base name: the functions are <name>-vpc and <name>-public (letters, digits, hyphens and underscores, 1-48 characters, so every derived name fits AWS limits)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_-]{0,47}$", var.name))
+    error_message = "name must be 1-48 letters, digits, hyphens or underscores, starting with a letter: the longest derived names (\"<name>-public\", \"/aws/lambda/<name>-public\") must stay within Lambda's 64 and IAM's 64 character limits."
+  }
+}
+
+variable "package_path" {
+  description = "Path of the deployment zip (build it with `natless package bench`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.package_path, ".zip") && fileexists(var.package_path)
+    error_message = "package_path must name an existing .zip file: build it first with `natless package bench` (or `make package`)."
+  }
+}
+
+variable "handler" {
+  description = "Function entry point, module.function."
+  type        = string
+  default     = "handler.handler"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_./-]*\\.[A-Za-z_][A-Za-z0-9_]*$", var.handler))
+    error_message = "handler must look like \"module.function\", e.g. \"handler.handler\"."
+  }
+}
+
+variable "runtime" {
+  description = "Python runtime, python3.12 or newer."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.(1[2-9]|[2-9][0-9])$", var.runtime))
+    error_message = "runtime must be a Python runtime of 3.12 or newer, e.g. \"python3.12\" or \"python3.13\" (the package is Python)."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set: \"arm64\" (cheaper per GB-second) or \"x86_64\"."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be \"arm64\" or \"x86_64\"."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory in MB (128-10240); CPU share grows with it."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds (1-900). 600 sequential calls take about 7 s in AWS."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "environment" {
+  description = "Environment variables of both functions (NATLESS_PLACEMENT is added: \"vpc\" or \"public\")."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.environment) : can(regex("^[a-zA-Z][a-zA-Z0-9_]*$", k)) && !startswith(k, "AWS_") && k != "NATLESS_PLACEMENT"])
+    error_message = "environment keys must be letters, digits and underscores starting with a letter; AWS_* names are reserved by Lambda and NATLESS_PLACEMENT is set by the module."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the VPC function's security group."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must look like \"vpc-0123456789abcdef0\"."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Dual-stack subnets of the VPC function, one per AZ (the private tier of dual-stack-vpc). Lambda does not support IPv6-only subnets."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 1 && length(var.subnet_ids) <= 16
+    error_message = "subnet_ids needs at least one subnet (ideally one per AZ) and at most 16, Lambda's limit."
+  }
+
+  validation {
+    condition     = alltrue([for id in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "subnet_ids must be subnet IDs like \"subnet-0123456789abcdef0\"."
+  }
+}
+
+variable "ipv6_allowed_for_dual_stack" {
+  description = "Let the VPC function send IPv6 (through the egress-only gateway). Needs dual-stack subnets."
+  type        = bool
+  default     = true
+}
+
+variable "policy_json" {
+  description = "Extra IAM policy (JSON) both functions get, e.g. bench-targets' workload_policy_json. Null: none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.policy_json == null || can(jsondecode(var.policy_json).Statement)
+    error_message = "policy_json must be an IAM policy document in JSON with a Statement, or null."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups in days (one of the values CloudWatch Logs accepts)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the functions' environment variables and log groups. Null: AWS-managed encryption at rest."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID) or null."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing: \"PassThrough\" or \"Active\". X-Ray has no IPv6 endpoint, so Active tracing from a NAT-less VPC needs an xray interface endpoint."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

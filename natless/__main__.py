@@ -1,0 +1,5 @@
+import sys
+
+from natless.cli import main
+
+sys.exit(main())

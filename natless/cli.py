@@ -1,0 +1,68 @@
+"""The `natless` command line: one sub-command per module, each with `add_parser` and `run`.
+
+A sub-command module exposes::
+
+    NAME = "routes"                      # the sub-command
+    HELP = "one line for `natless -h`"
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...
+
+User mistakes raise natless.errors.UserError: printed as ``natless: error: ...``, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from natless import __version__
+from natless.errors import UserError
+
+# Sub-command modules, in the order `natless -h` lists them.
+COMMANDS = (
+    "natless.commands.package",
+    "natless.commands.emulator",
+    "natless.commands.routes",
+    "natless.commands.compare",
+    "natless.commands.demo",
+    "natless.commands.cost",
+    "natless.commands.advise",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="natless",
+        description="Lambda in a VPC without a NAT gateway: routes, latency and cost, proven.",
+    )
+    parser.add_argument("--version", action="version", version=f"natless {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for dotted in COMMANDS:
+        try:
+            module = importlib.import_module(dotted)
+        except ModuleNotFoundError as exc:
+            if exc.name == dotted:  # a sub-command not written yet: leave it out
+                continue
+            raise
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except UserError as exc:
+        print(f"natless: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("natless: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""natless sub-commands (see natless.cli)."""

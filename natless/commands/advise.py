@@ -1,0 +1,164 @@
+"""`natless advise`: which egress pattern a workload needs, why, and what it costs a month."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from natless import advise, cost
+from natless.commands.cost import decimal_arg, render_table
+from natless.errors import UserError
+
+NAME = "advise"
+HELP = "recommend an egress pattern for the destinations a function needs, with reasons and cost"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_argument_group("the workload (flags override --file)")
+    what.add_argument(
+        "--aws",
+        metavar="LIST",
+        help="AWS services, each with optional GB/month: sqs,dynamodb=5,xray=0.5 "
+        "(known: see natless/data/services.json)",
+    )
+    what.add_argument(
+        "--ipv6-api",
+        nargs="?",
+        const="0",
+        metavar="GB",
+        help="the function calls an IPv6-capable public API (GB/month; 0 if no value)",
+    )
+    what.add_argument(
+        "--ipv4-api",
+        nargs="?",
+        const="0",
+        metavar="GB",
+        help="the function calls an IPv4-only public API (GB/month; 0 if no value)",
+    )
+    what.add_argument(
+        "--private", metavar="LIST", help="private VPC resources it needs, e.g. rds,elasticache"
+    )
+    what.add_argument("--azs", type=int, help=f"AZs (default {cost.DEFAULT_AZS})")
+    what.add_argument(
+        "--region",
+        help=f"price list region (default {cost.DEFAULT_REGION}); "
+        f"priced: {', '.join(cost.known_regions())}",
+    )
+    what.add_argument(
+        "--ha",
+        dest="high_availability",
+        action="store_true",
+        default=None,
+        help="IPv4 egress must survive an AZ failure (rules out a single NAT gateway)",
+    )
+    what.add_argument(
+        "--no-split",
+        dest="split_allowed",
+        action="store_const",
+        const=False,
+        default=None,
+        help="the IPv4-only calls cannot be made by a function outside the VPC",
+    )
+    split = parser.add_argument_group("the split pattern's extra public function")
+    split.add_argument("--invocations", type=int, help="per month (default 1,000,000)")
+    split.add_argument("--duration-ms", type=decimal_arg, help="default 100")
+    split.add_argument("--memory-mb", type=int, help="default 128")
+    split.add_argument("--arch", choices=cost.ARCHITECTURES, help="default x86_64")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        metavar="JSON",
+        help=f"the workload as a JSON object with keys: {', '.join(advise.WORKLOAD_KEYS)}",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+_FLAG_KEYS = {
+    "aws": "aws",
+    "ipv6_api": "ipv6_api_gb",
+    "ipv4_api": "ipv4_api_gb",
+    "private": "private",
+    "azs": "azs",
+    "region": "region",
+    "high_availability": "high_availability",
+    "split_allowed": "split_allowed",
+    "invocations": "invocations",
+    "duration_ms": "duration_ms",
+    "memory_mb": "memory_mb",
+    "arch": "arch",
+}
+
+
+def _workload_doc(args: argparse.Namespace) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    if args.file is not None:
+        loaded = cost.read_json_file(args.file, "workload file")
+        if not isinstance(loaded, dict):
+            raise UserError(
+                f"workload file {args.file} must hold a JSON object with keys: "
+                f"{', '.join(advise.WORKLOAD_KEYS)}"
+            )
+        doc.update(loaded)
+    for attr, key in _FLAG_KEYS.items():
+        value = getattr(args, attr)
+        if value is not None:
+            doc[key] = value
+    return doc
+
+
+def run(args: argparse.Namespace) -> int:
+    doc = _workload_doc(args)
+    if not any(k in doc for k in ("aws", "private", "ipv6_api_gb", "ipv4_api_gb")):
+        raise UserError(
+            "describe the workload: --aws LIST, --ipv6-api, --ipv4-api, --private LIST "
+            "or --file JSON"
+        )
+    catalog = cost.load_catalog()
+    workload = advise.workload_from_mapping(doc, catalog)
+    prices = cost.load_prices(workload.region)
+    advice = advise.advise(workload, prices, catalog)
+    if args.json:
+        print(json.dumps(advice.as_json(), indent=2))
+        return 0
+    print("\n".join(advice_lines(advice)))
+    return 0
+
+
+def advice_lines(advice: advise.Advice) -> list[str]:
+    chosen, runner_up = advice.recommended, advice.runner_up
+    lines = [
+        f"Recommendation: {chosen.title}  [{chosen.key}]",
+        f"  USD {cost.usd(chosen.estimate.total_usd)}/month "
+        f"({advice.prices.region}, {advice.workload.azs} AZs; list prices as of "
+        f"{advice.prices.as_of}, re-check before quoting)",
+        "",
+        "Why:",
+        *(f"  - {reason}" for reason in advice.reasons),
+        "",
+        "Cost per month (USD)",
+    ]
+    rows = [
+        [
+            "recommended",
+            chosen.key,
+            cost.usd(chosen.estimate.fixed_usd),
+            cost.usd(chosen.estimate.variable_usd),
+            cost.usd(chosen.estimate.total_usd),
+        ]
+    ]
+    if runner_up is not None:
+        rows.append(
+            [
+                "runner-up",
+                runner_up.key,
+                cost.usd(runner_up.estimate.fixed_usd),
+                cost.usd(runner_up.estimate.variable_usd),
+                cost.usd(runner_up.estimate.total_usd),
+            ]
+        )
+    lines += render_table(["", "option", "fixed", "variable", "total"], rows, right={2, 3, 4})
+    if runner_up is None:
+        lines.append("  (no other option reaches every destination under these constraints)")
+    return lines

@@ -1,0 +1,292 @@
+"""`natless cost`: monthly cost of a plan's egress pieces, and of the patterns side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from natless import cost
+from natless.errors import UserError
+
+NAME = "cost"
+HELP = "monthly USD of a plan's NATs, IPv4 and endpoints for a traffic profile; patterns compared"
+EPILOG = (
+    "Exit status: 0 priced; 1 the plan has no way out for a traffic class that has volume "
+    "(the workload cannot run on it); 2 bad input. Prices: natless/data/pricing.json (list "
+    "prices with source and date; re-check before quoting)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    source = parser.add_argument_group("what to price (one of)")
+    source.add_argument(
+        "plan", nargs="?", metavar="PLAN_JSON", help="`terraform show -json PLANFILE` output"
+    )
+    source.add_argument("--example", metavar="NAME", help="plan examples/NAME and price it")
+    parser.add_argument(
+        "--region",
+        help=f"price list region (default: the plan's aws provider region, else "
+        f"{cost.DEFAULT_REGION}); priced: {', '.join(cost.known_regions())}",
+    )
+    parser.add_argument(
+        "--traffic",
+        action="append",
+        default=[],
+        metavar="CLASS=GB,...",
+        help=f"GB/month per class, repeatable; classes: {', '.join(cost.TRAFFIC_CLASSES)}",
+    )
+    parser.add_argument(
+        "--traffic-file",
+        type=Path,
+        metavar="FILE",
+        help='JSON object {"CLASS": GB, ...}; --traffic entries override it',
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also price every pattern for the same traffic (always on with --example)",
+    )
+    parser.add_argument(
+        "--azs",
+        type=int,
+        help="AZ count for the patterns and for endpoints of unknown width "
+        f"(default: the AZs of the plan's subnets, else {cost.DEFAULT_AZS})",
+    )
+    parser.add_argument(
+        "--services",
+        default=",".join(cost.DEFAULT_ENDPOINT_SERVICES),
+        metavar="LIST",
+        help="services the interface-endpoints pattern gets one endpoint each for "
+        "(default: %(default)s)",
+    )
+    split = parser.add_argument_group("the split pattern's extra public function")
+    defaults = cost.LambdaUsage()
+    split.add_argument("--invocations", type=int, default=defaults.invocations, help="per month")
+    split.add_argument("--duration-ms", type=decimal_arg, default=defaults.duration_ms)
+    split.add_argument("--memory-mb", type=int, default=defaults.memory_mb)
+    split.add_argument("--arch", choices=cost.ARCHITECTURES, default=defaults.arch)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def decimal_arg(text: str) -> Decimal:
+    """argparse ``type=`` for exact decimals (``Decimal`` itself raises no ValueError)."""
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not number.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return number
+
+
+def run(args: argparse.Namespace) -> int:
+    catalog = cost.load_catalog()
+    plan, source = _load_plan(args)
+    summary = cost.summarize_plan(plan, catalog) if plan is not None else None
+    region = args.region or (summary.region if summary else None) or cost.DEFAULT_REGION
+    prices = cost.load_prices(region)
+    azs = args.azs if args.azs is not None else (summary.azs if summary else None)
+    azs = azs if azs is not None else cost.DEFAULT_AZS
+    if azs < 1:
+        raise UserError(f"--azs must be >= 1, got {azs}")
+    traffic = _traffic(args)
+    usage = cost.LambdaUsage(args.invocations, args.duration_ms, args.memory_mb, args.arch)
+    services = cost.parse_services(args.services, catalog)
+
+    plan_estimate = None
+    notes: list[str] = []
+    if summary is not None:
+        plan_estimate = cost.estimate(summary.topology(azs), traffic, prices, catalog)
+        notes = summary.notes(azs)
+        if args.region and summary.region and args.region != summary.region:
+            notes.append(f"the plan's provider region is {summary.region}; priced as {region}")
+    comparison = None
+    if args.compare or args.example:
+        comparison = cost.compare_patterns(
+            azs, traffic, prices, catalog, services=services, split=usage
+        )
+
+    if args.json:
+        doc: dict[str, Any] = {
+            "source": source,
+            "region": region,
+            "azs": azs,
+            "hours_per_month": cost.plain(prices.hours_per_month),
+            "prices_as_of": prices.as_of,
+            "traffic_gb": {k: cost.plain(v) for k, v in traffic.items()},
+            "plan": None,
+            "comparison": comparison.as_json() if comparison else None,
+        }
+        if summary is not None and plan_estimate is not None:
+            doc["plan"] = {
+                "pieces": summary.as_json(),
+                **plan_estimate.as_json(),
+                "notes": notes,
+            }
+        print(json.dumps(doc, indent=2))
+    else:
+        lines = _heading(source, region, azs, prices)
+        if summary is not None and plan_estimate is not None:
+            lines += plan_lines(summary, plan_estimate, notes)
+        if comparison is not None:
+            lines += comparison_lines(comparison, traffic)
+        print("\n".join(lines))
+
+    if plan_estimate is not None and plan_estimate.unreachable:
+        gone = ", ".join(
+            f"{c} ({cost.plain(traffic[c])} GB/month)" for c in plan_estimate.unreachable
+        )
+        print(
+            f"natless: this configuration cannot carry {gone}: the workload cannot run on it",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _load_plan(args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
+    if args.plan and args.example:
+        raise UserError("give either PLAN_JSON or --example NAME, not both")
+    if args.example:
+        return _plan_example(args.example), f"example {args.example}"
+    if args.plan:
+        return cost.read_plan(Path(args.plan)), args.plan
+    if args.compare:
+        return None, None
+    raise UserError(
+        "nothing to price: give PLAN_JSON (`terraform show -json PLANFILE > plan.json`), "
+        "--example NAME, or --compare for the patterns alone"
+    )
+
+
+def _plan_example(name: str) -> dict[str, Any]:
+    try:
+        from natless.stack import plan_example_json  # lazy: runs Terraform
+    except ImportError as exc:  # natless.stack not written yet, or without that function
+        raise UserError(f"--example needs natless.stack.plan_example_json ({exc})") from None
+    return cost.check_plan(plan_example_json(name), f"the plan of example {name}")
+
+
+def _traffic(args: argparse.Namespace) -> dict[str, Decimal]:
+    traffic: dict[str, Decimal] = {}
+    if args.traffic_file is not None:
+        traffic.update(cost.load_traffic_file(args.traffic_file))
+    for spec in args.traffic:
+        traffic.update(cost.parse_traffic(spec))
+    return traffic
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain-text tables
+# ---------------------------------------------------------------------------------------------
+
+
+def render_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()
+) -> list[str]:
+    """Aligned columns, two spaces apart, indented by two; ``right`` are right-aligned."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = []
+    for row in (header, *rows):
+        cells = [
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _heading(source: str | None, region: str, azs: int, prices: cost.RegionPrices) -> list[str]:
+    what = f"Plan: {source}" if source else "Patterns"
+    return [
+        f"{what}  (region {region}, {azs} AZs, {cost.plain(prices.hours_per_month)} h/month; "
+        f"list prices as of {prices.as_of}, re-check before quoting)"
+    ]
+
+
+def plan_lines(summary: cost.PlanSummary, est: cost.Estimate, notes: Sequence[str]) -> list[str]:
+    fixed_rows = [
+        [i.label, str(i.count), "" if i.azs is None else str(i.azs), cost.usd(i.usd)]
+        for i in est.fixed
+    ]
+    fixed_rows.append(["fixed", "", "", cost.usd(est.fixed_usd)])
+    traffic_rows = [
+        [
+            c.traffic_class,
+            cost.plain(c.gb),
+            c.path.describe() if c.path else "UNREACHABLE",
+            cost.plain(c.path.usd_per_gb) if c.path else "-",
+            cost.usd(c.usd),
+        ]
+        for c in est.classes
+    ]
+    traffic_rows.append(
+        [
+            "data transfer out",
+            cost.plain(est.internet_gb),
+            f"internet classes, first {cost.plain(est.dto_free_gb)} GB free, then tiers",
+            "",
+            cost.usd(est.dto_usd),
+        ]
+    )
+    traffic_rows.append(["variable", "", "", "", cost.usd(est.variable_usd)])
+    lines = ["", "Fixed cost"]
+    lines += render_table(["item", "count", "AZs", "USD/month"], fixed_rows, right={1, 2, 3})
+    lines += ["", "Traffic"]
+    lines += render_table(
+        ["class", "GB/month", "path", "USD/GB", "USD/month"], traffic_rows, right={1, 3, 4}
+    )
+    lines += ["", f"Total  USD {cost.usd(est.total_usd)}/month"]
+    in_vpc = sum(f.in_vpc for f in summary.functions)
+    ipv6 = sum(bool(f.ipv6_allowed) for f in summary.functions if f.in_vpc)
+    lines.append(
+        f"Lambda functions: {len(summary.functions)} ({in_vpc} in a VPC, {ipv6} of them with "
+        "ipv6_allowed_for_dual_stack)"
+        if summary.functions
+        else "Lambda functions: none in this plan"
+    )
+    for traffic_class in est.unreachable:
+        lines.append(
+            f"UNREACHABLE: {traffic_class} has traffic and no way out in this configuration; "
+            "the workload cannot run on it"
+        )
+    if notes:
+        lines += ["Notes:", *(f"  - {note}" for note in notes)]
+    return lines
+
+
+def comparison_lines(comparison: cost.Comparison, traffic: Mapping[str, Decimal]) -> list[str]:
+    rows = []
+    for name, est in comparison.estimates.items():
+        blocked = [f"{c}*" if traffic.get(c, cost.ZERO) > 0 else c for c in est.cannot_serve]
+        rows.append(
+            [
+                name,
+                cost.usd(est.fixed_usd),
+                cost.usd(est.variable_usd),
+                cost.usd(est.total_usd),
+                ", ".join(blocked) or "-",
+            ]
+        )
+    lines = [
+        "",
+        f"Patterns for the same traffic ({comparison.azs} AZs; interface endpoints for: "
+        f"{', '.join(comparison.services) or 'none'}; split: {comparison.split.describe()})",
+    ]
+    lines += render_table(
+        ["pattern", "fixed", "variable", "total", "cannot serve"], rows, right={1, 2, 3}
+    )
+    if any(est.unreachable for est in comparison.estimates.values()):
+        lines.append("  * this traffic has volume: the pattern cannot run the workload")
+    lines += ["", "Break-even (GB/month of one class where one pattern overtakes another)"]
+    crossings = [b for b in comparison.break_evens if b.gb is not None]
+    lines += [f"  {b.first} vs {b.second}: {b.describe()}" for b in crossings] or [
+        "  none: among the patterns that carry this traffic, the order holds at every volume"
+    ]
+    return lines

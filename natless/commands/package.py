@@ -1,0 +1,76 @@
+"""`natless package`: build deterministic Lambda zips and print their Terraform hashes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from natless import paths
+from natless.errors import UserError
+from natless.package import PackageResult, build_package, known_functions
+
+NAME = "package"
+HELP = "build build/<function>.zip from lambda_src/<function>/ and print its base64 SHA-256"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "functions",
+        nargs="*",
+        metavar="FUNCTION",
+        help="function folder(s) under lambda_src/ (default: all of them)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--src-root", type=Path, default=None, help="where function folders live (lambda_src/)"
+    )
+    parser.add_argument(
+        "--out-dir", type=Path, default=None, help="where the zips are written (build/)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    src_root = args.src_root or paths.LAMBDA_SRC
+    out_dir = args.out_dir or paths.BUILD
+    functions = args.functions or known_functions(src_root)
+    if not functions:
+        raise UserError(f"no function folders (with *.py files) under {src_root}")
+    results = [build_package(name, src_root, out_dir) for name in dict.fromkeys(functions)]
+    print(render_json(results) if args.json else render_table(results))
+    return 0
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def render_json(results: list[PackageResult]) -> str:
+    return json.dumps(
+        [
+            {
+                "function": r.function,
+                "size": r.size,
+                "sha256_base64": r.sha256_b64,
+                "path": str(r.path),
+                "files": len(r.files),
+            }
+            for r in results
+        ],
+        indent=2,
+    )
+
+
+def render_table(results: list[PackageResult]) -> str:
+    rows = [("function", "size", "sha256(base64)", "path")]
+    rows += [(r.function, str(r.size), r.sha256_b64, _display(r.path)) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(
+            [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3]]
+        )
+        for row in rows
+    )

@@ -1,0 +1,151 @@
+"""The smallest fixes natless carries for moto gaps that block a dual-stack Terraform stack.
+
+Each fix says what it changes, why, and where in moto; each is paired with a test in
+tests/unit/test_emulator_fixes.py that runs *unpatched* moto and fails once upstream behaves
+correctly, so the fix can be dropped. Fixes are applied only inside the emulator's server process
+(natless.emulator.server), never to moto imported by tests or by users.
+
+Gaps from .../shared/notes/emulator-facts.md that are deliberately *not* fixed:
+- 1 (AWS-managed IAM policies): configuration, not a patch: the server process runs with
+  ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``.
+- 3 (IPv6-only subnets overflow AvailableIpAddressCount): natless never creates IPv6-only
+  subnets (Lambda does not support them), so nothing is patched.
+- 6 (DescribePrefixLists without Cidrs; Lambda VpcConfig.VpcId hard-coded): read-side only.
+  natless.routes reads managed prefix list entries and subnets instead, as it would on AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fix:
+    name: str
+    gap: str
+    where: str
+    apply: Callable[[], None]
+
+
+def _subnet_ipv6_state() -> None:
+    """DescribeSubnets: report ``Ipv6CidrBlockState.State`` as the plain string it stores.
+
+    moto wraps the stored ``{"State": "associated"}`` in another dict, so the API answers
+    ``"{'State': 'associated'}"`` and the AWS provider waits 3 minutes for "associated".
+    """
+    from moto.ec2.models.subnets import Subnet
+
+    def ipv6_cidr_block_association_set(self: Subnet) -> list[dict[str, object]]:
+        return [
+            {
+                "ipv6CidrBlock": assoc["ipv6CidrBlock"],
+                "associationId": assoc["associationId"],
+                "ipv6CidrBlockState": dict(assoc["ipv6CidrBlockState"]),
+            }
+            for assoc in self.ipv6_cidr_block_associations.values()
+            if assoc["ipv6CidrBlockState"]["State"] == "associated"
+        ]
+
+    Subnet.ipv6_cidr_block_association_set = property(ipv6_cidr_block_association_set)
+
+
+# ModifySubnetAttribute names that moto ignores, mapped to the Subnet attribute they set.
+_SUBNET_ATTRIBUTES = {
+    "EnableDns64": "enable_dns64",
+    "EnableResourceNameDnsAAAARecordOnLaunch": None,  # stored in private_dns_name_options
+    "PrivateDnsHostnameTypeOnLaunch": None,
+}
+
+
+def _subnet_attributes() -> None:
+    """ModifySubnetAttribute: accept EnableDns64 and the two private-DNS-name options.
+
+    moto only handles MapPublicIpOnLaunch, AssignIpv6AddressOnCreation and
+    EnableResourceNameDnsARecordOnLaunch; the provider polls for the others until its 5-minute
+    timeout. The values are stored so DescribeSubnets reads them back.
+    """
+    from moto.ec2.models.subnets import Subnet
+    from moto.ec2.responses.subnets import Subnets
+
+    original = Subnets.modify_subnet_attribute
+    Subnet.enable_dns64 = False  # class default, read by the DescribeSubnets serializer
+
+    def modify_subnet_attribute(self: Subnets):  # type: ignore[no-untyped-def]
+        subnet = self.ec2_backend.get_subnet(self._get_param("SubnetId"))
+        dns64 = self._get_param("EnableDns64.Value")
+        if dns64 is not None:
+            subnet.enable_dns64 = str(dns64).lower() == "true"
+        aaaa = self._get_param("EnableResourceNameDnsAAAARecordOnLaunch.Value")
+        if aaaa is not None:
+            subnet.private_dns_name_options_on_launch["EnableResourceNameDnsAAAARecord"] = (
+                str(aaaa).lower() == "true"
+            )
+        hostname_type = self._get_param("PrivateDnsHostnameTypeOnLaunch")
+        if hostname_type is not None:
+            subnet.private_dns_name_options_on_launch["HostnameType"] = hostname_type
+        return original(self)
+
+    Subnets.modify_subnet_attribute = modify_subnet_attribute
+
+
+def _vpc_endpoint_ip_options() -> None:
+    """CreateVpcEndpoint/ModifyVpcEndpoint: keep ``IpAddressType`` and ``DnsOptions``.
+
+    moto drops both, so DescribeVpcEndpoints answers without them and every later plan shows
+    drift on dual-stack interface endpoints.
+    """
+    from moto.ec2.responses.vpcs import VPCs
+
+    create, modify = VPCs.create_vpc_endpoint, VPCs.modify_vpc_endpoint
+
+    def remember(self: VPCs, endpoint_id: str) -> None:
+        endpoint = self.ec2_backend.describe_vpc_endpoints(vpc_end_point_ids=[endpoint_id])[0]
+        ip_type = self._get_param("IpAddressType")
+        if ip_type:
+            endpoint.ip_address_type = ip_type
+        record_type = self._get_param("DnsOptions.DnsRecordIpType")
+        if record_type:
+            endpoint.dns_options = {"DnsRecordIpType": record_type}
+
+    def create_vpc_endpoint(self: VPCs):  # type: ignore[no-untyped-def]
+        result = create(self)
+        remember(self, result.result["VpcEndpoint"].id)
+        return result
+
+    def modify_vpc_endpoint(self: VPCs):  # type: ignore[no-untyped-def]
+        result = modify(self)
+        remember(self, self._get_param("VpcEndpointId"))
+        return result
+
+    VPCs.create_vpc_endpoint = create_vpc_endpoint
+    VPCs.modify_vpc_endpoint = modify_vpc_endpoint
+
+
+FIXES: tuple[Fix, ...] = (
+    Fix(
+        "subnet-ipv6-state",
+        "gap 2: Ipv6CidrBlockState.State is a stringified dict",
+        "moto/ec2/models/subnets.py: Subnet.ipv6_cidr_block_association_set",
+        _subnet_ipv6_state,
+    ),
+    Fix(
+        "subnet-attributes",
+        "gap 4: ModifySubnetAttribute ignores EnableDns64 and private DNS name options",
+        "moto/ec2/responses/subnets.py: Subnets.modify_subnet_attribute",
+        _subnet_attributes,
+    ),
+    Fix(
+        "vpc-endpoint-ip-options",
+        "gap 5: CreateVpcEndpoint ignores IpAddressType and DnsOptions",
+        "moto/ec2/responses/vpcs.py: VPCs.create_vpc_endpoint",
+        _vpc_endpoint_ip_options,
+    ),
+)
+
+
+def apply_all() -> list[str]:
+    """Apply every fix; returns their names (for the server's start-up line)."""
+    for fix in FIXES:
+        fix.apply()
+    return [fix.name for fix in FIXES]

@@ -1,0 +1,63 @@
+"""The emulator's server process: moto on loopback with natless's fixes applied.
+
+Run as ``python -m natless.emulator.server --port 0``. Prints one line ``READY <port>`` on stdout
+once it accepts connections, then serves until SIGTERM/SIGINT, or until its parent process goes
+away (so an emulator can never outlive the harness that started it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+
+def _exit_with_parent(parent: int, server) -> None:  # type: ignore[no-untyped-def]
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    server.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="natless-emulator-server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    # Gap 1 of the emulator notes: load AWS-managed IAM policies before the first IAM request.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    from natless.emulator.fixes import apply_all
+    from natless.emulator.invoke import LocalInvokeService, NatlessWsgi
+
+    fixes = apply_all()
+    service = LocalInvokeService("", account_id=DEFAULT_ACCOUNT_ID)
+    app = NatlessWsgi(DomainDispatcherApplication(create_backend_app), service)
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    service.emulator_url = f"http://{args.host}:{server.server_port}"
+
+    def stop(signum: int, frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(), server), daemon=True).start()
+    print(f"READY {server.server_port} fixes={','.join(fixes)}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        service.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
