@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import signal
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -51,6 +57,27 @@ def error_blocks(output: str) -> str:
     blocks = re.findall(r"(?ms)^[│ ]*Error: .*?(?=^[│ ]*(?:Error|Warning): |\Z)", text)
     cleaned = [re.sub(r"(?m)^[│╷╵] ?", "", b).strip() for b in blocks]
     return "\n\n".join(dict.fromkeys(cleaned)) or text.strip()[-2000:]
+
+
+@contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Let a running Terraform command finish its own Ctrl-C handling, then raise it here.
+
+    Ctrl-C at a terminal reaches Terraform too (same process group); it stops gracefully and
+    saves its state. Raising KeyboardInterrupt in Python at once would leave it running while
+    natless starts the teardown against a locked state.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            raise KeyboardInterrupt
 
 
 @dataclass
@@ -90,7 +117,8 @@ class Stack:
     def _run(self, label: str, call: Any) -> Any:
         started = time.monotonic()
         try:
-            return call()
+            with deferred_interrupt():
+                return call()
         except tftest.TerraformTestError as exc:
             raise TerraformFailed(
                 f"terraform {label} failed in {self.workdir}:\n{error_blocks(exc.args[-1])}"
@@ -124,18 +152,53 @@ class Stack:
         raw = self._run("output", lambda: self.tf.output())
         return {name: value for name, value in raw.items()}
 
-    def destroy(self) -> None:
-        if self.applied:
-            self._run("destroy", lambda: self.tf.destroy())
-            self.applied = False
+    def destroy(self, attempts: int = 1, wait_s: float = 0) -> None:
+        """Destroy what was applied, trying ``attempts`` times ``wait_s`` apart.
 
-    def close(self) -> None:
-        """Destroy what was applied, then remove the working copy (unless keep is set)."""
+        Several attempts make sense in AWS, where a VPC function's network interfaces can hold
+        its subnets and security group for 20-60 minutes after the function is gone.
+        """
+        if not self.applied:
+            return
+        for attempt in range(1, attempts + 1):
+            try:
+                self._run("destroy", lambda: self.tf.destroy())
+                self.applied = False
+                return
+            except TerraformFailed:
+                if attempt == attempts:
+                    raise
+                print(
+                    f"natless: destroy attempt {attempt}/{attempts} failed; AWS may still be "
+                    f"releasing network interfaces, retrying in {wait_s:.0f} s",
+                    file=sys.stderr,
+                )
+                time.sleep(wait_s)
+
+    def teardown_command(self) -> str:
+        """The exact shell command that finishes the teardown of this working copy."""
+        env = {k: v for k, v in self.tf.env.items() if k == "TF_CLI_CONFIG_FILE"}
+        prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        command = f"terraform -chdir={shlex.quote(str(self.workdir))} destroy -auto-approve"
+        return f"{prefix} {command}".strip()
+
+    def close(self, attempts: int = 1, wait_s: float = 0) -> None:
+        """Destroy what was applied, then remove the working copy.
+
+        When the teardown fails or is interrupted, the working copy (and its state) is kept and
+        the command that finishes the job is printed.
+        """
         try:
-            self.destroy()
-        finally:
-            if not self.keep:
-                remove_working_copy(self.workdir)
+            self.destroy(attempts, wait_s)
+        except (TerraformFailed, KeyboardInterrupt):
+            print(
+                "natless: the teardown did not finish; resources may remain. Finish it with:\n"
+                f"  {self.teardown_command()}",
+                file=sys.stderr,
+            )
+            raise
+        if not self.keep:
+            remove_working_copy(self.workdir)
 
     def __enter__(self) -> Stack:
         return self

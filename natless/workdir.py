@@ -1,7 +1,7 @@
 """Working copies of root modules, so examples and fixtures stay clean for real use.
 
-A working copy mirrors the repository layout (``<work>/modules`` beside
-``<work>/examples/<name>``), so the root module's relative ``source = "../../modules/..."``
+A working copy mirrors the repository layout (``<work>/modules`` and a link to ``build/``
+beside ``<work>/examples/<name>``), so the root module's relative ``source = "../../modules/..."``
 paths keep working, and may carry a generated ``natless_override.tf`` that points the aws
 provider somewhere else (the embedded emulator) without touching the original files.
 """
@@ -12,7 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from natless.paths import MODULES, ROOT, SCRATCH
+from natless.paths import BUILD, MODULES, ROOT, SCRATCH
 
 OVERRIDE_FILE = "natless_override.tf"
 _SKIP = shutil.ignore_patterns(
@@ -26,6 +26,9 @@ def working_copy(root_module: Path, override: str | None = None, base: Path | No
     rel = root_module.relative_to(ROOT)
     work = (base or SCRATCH / "work") / f"{root_module.name}-{uuid.uuid4().hex[:8]}"
     shutil.copytree(MODULES, work / "modules", ignore=_SKIP)
+    # Packages are read where the examples expect them: <repo>/build/<function>.zip.
+    BUILD.mkdir(parents=True, exist_ok=True)
+    (work / "build").symlink_to(BUILD, target_is_directory=True)
     target = work / rel
     shutil.copytree(root_module, target, ignore=_SKIP)
     if override is not None:

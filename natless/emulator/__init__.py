@@ -16,9 +16,11 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
 from natless.errors import UserError
@@ -52,6 +54,7 @@ class Emulator:
     host: str
     port: int
     process: subprocess.Popen[str] | None = field(default=None, repr=False)
+    log_path: Path | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -66,13 +69,26 @@ class Emulator:
             raise UserError(
                 "the embedded emulator needs moto: pip install 'natless[emulator]'"
             ) from exc
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "natless.emulator.server", "--host", host, "--port", str(port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        # The server's log goes to a file, never to a pipe nobody drains (a full pipe blocks
+        # every request thread of the server).
+        with tempfile.NamedTemporaryFile(
+            prefix="natless-emulator-", suffix=".log", delete=False
+        ) as log:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "natless.emulator.server",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         line = ""
         while time.monotonic() < deadline and proc.poll() is None:
@@ -82,14 +98,16 @@ class Emulator:
                 break
         if not line.startswith("READY "):
             proc.kill()
-            _, err = proc.communicate(timeout=5)
+            proc.communicate(timeout=5)
+            err = Path(log.name).read_text(errors="replace")
+            Path(log.name).unlink(missing_ok=True)
             if "Address already in use" in err:
                 raise UserError(
                     f"cannot start the emulator: {host}:{port} is already in use; "
                     "choose another --port or 0 for a free one"
                 )
             raise UserError(f"the emulator did not start: {err.strip()[-800:] or 'timeout'}")
-        emu = cls(host=host, port=int(line.split()[1]), process=proc)
+        emu = cls(host=host, port=int(line.split()[1]), process=proc, log_path=Path(log.name))
         emu._wait_healthy(deadline)
         return emu
 
@@ -115,9 +133,10 @@ class Emulator:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+        if proc.stdout:
+            proc.stdout.close()
+        if self.log_path:
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> Emulator:
         return self

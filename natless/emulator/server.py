@@ -8,6 +8,7 @@ away (so an emulator can never outlive the harness that started it).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -51,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(), server), daemon=True).start()
+    # One line on stdout for the parent; everything after goes to the log (stderr), and
+    # werkzeug's line per request is dropped: a long run would otherwise fill the log.
     print(f"READY {server.server_port} fixes={','.join(fixes)}", flush=True)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         server.serve_forever()
     finally:

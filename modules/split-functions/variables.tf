@@ -1,0 +1,299 @@
+variable "name" {
+  description = "Base name: the functions are <name>-private and <name>-public, the rule <name>-schedule (letters, digits, hyphens and underscores, 1-48 characters, starting with a letter)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_-]{0,47}$", var.name))
+    error_message = "name must be 1-48 letters, digits, hyphens or underscores, starting with a letter: the longest derived names (\"<name>-private\", \"/aws/lambda/<name>-private\") must stay within Lambda's and IAM's 64 character limits."
+  }
+}
+
+variable "private_package_path" {
+  description = "Deployment zip of the function inside the VPC (build it with `natless package session_counter`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.private_package_path, ".zip") && fileexists(var.private_package_path)
+    error_message = "private_package_path must name an existing .zip file: build it first with `natless package session_counter` (or `make package`)."
+  }
+}
+
+variable "public_package_path" {
+  description = "Deployment zip of the function outside any VPC (build it with `natless package metric_publisher`)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.public_package_path, ".zip") && fileexists(var.public_package_path)
+    error_message = "public_package_path must name an existing .zip file: build it first with `natless package metric_publisher` (or `make package`)."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the private function's security group."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must look like \"vpc-0123456789abcdef0\"."
+  }
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the private function, one per AZ. Meant for the isolated tier of dual-stack-vpc: the function needs no route to the internet of either family."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 1 && length(var.subnet_ids) <= 16
+    error_message = "subnet_ids needs at least one subnet (ideally one per AZ) and at most 16, Lambda's limit."
+  }
+
+  validation {
+    condition     = alltrue([for id in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "subnet_ids must be subnet IDs like \"subnet-0123456789abcdef0\"."
+  }
+}
+
+variable "egress_destinations" {
+  description = "The only places the private function may connect to: a map from a label (used in rule descriptions and as the for_each key, so it must be known at plan time) to the destination's security group ID and TCP port, e.g. { database = { security_group_id = aws_security_group.db.id, port = 5432 } }."
+  type = map(object({
+    security_group_id = string
+    port              = number
+  }))
+
+  validation {
+    condition     = length(var.egress_destinations) >= 1
+    error_message = "egress_destinations needs at least one destination (the database): a private function that may connect nowhere cannot do its job."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.egress_destinations) : can(regex("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,31}$", k))])
+    error_message = "egress_destinations keys are labels of 1-32 letters, digits, hyphens or underscores, e.g. \"database\"."
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.egress_destinations) : d.port >= 1 && d.port <= 65535 && floor(d.port) == d.port])
+    error_message = "egress_destinations ports must be whole numbers from 1 to 65535, e.g. 5432 for PostgreSQL."
+  }
+
+  validation {
+    # Unknown IDs (a group created in the same plan) pass; they are checked again at apply.
+    condition     = alltrue([for d in values(var.egress_destinations) : d.security_group_id == null ? false : can(regex("^sg-[0-9a-f]+$", d.security_group_id))])
+    error_message = "egress_destinations security_group_id must be a security group ID like \"sg-0123456789abcdef0\" (a CIDR is not accepted: the private function may only reach known groups)."
+  }
+}
+
+variable "db_host" {
+  description = "Hostname of the database (aws_db_instance.address), given to the private function as DB_HOST."
+  type        = string
+
+  validation {
+    condition     = length(var.db_host) >= 1 && length(var.db_host) <= 253 && can(regex("^[A-Za-z0-9.:-]+$", var.db_host))
+    error_message = "db_host must be a hostname or IP address (letters, digits, dots, hyphens, colons), e.g. aws_db_instance.this.address, not a URL or an endpoint with a port."
+  }
+}
+
+variable "db_port" {
+  description = "TCP port of the database (DB_PORT)."
+  type        = number
+  default     = 5432
+
+  validation {
+    condition     = var.db_port >= 1 && var.db_port <= 65535 && floor(var.db_port) == var.db_port
+    error_message = "db_port must be a whole number from 1 to 65535 (PostgreSQL: 5432)."
+  }
+}
+
+variable "db_name" {
+  description = "Database the private function connects to (DB_NAME)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_$]{0,62}$", var.db_name))
+    error_message = "db_name must be a PostgreSQL identifier of 1-63 characters (letters, digits, underscores, dollar signs, not starting with a digit), e.g. \"app\"."
+  }
+}
+
+variable "db_user" {
+  description = "Database user the private function logs in as with an IAM token (DB_USER); it needs `GRANT rds_iam` in the database."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z_][A-Za-z0-9_]{0,62}$", var.db_user))
+    error_message = "db_user must be 1-63 letters, digits or underscores, not starting with a digit, e.g. \"natless_reader\" (it becomes part of the rds-db:connect resource ARN)."
+  }
+}
+
+variable "db_resource_id" {
+  description = "The database instance's resource ID (aws_db_instance.resource_id, \"db-...\"), part of the rds-db:connect ARN."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(db|cluster)-[A-Z0-9]+$", var.db_resource_id))
+    error_message = "db_resource_id must be the DbiResourceId of an instance (\"db-ABCDEFGHIJKLMNOPQRSTUVWXY\", aws_db_instance.resource_id) or a cluster's resource ID (\"cluster-...\"), not the instance identifier or its ARN."
+  }
+}
+
+variable "db_sslmode" {
+  description = "TLS to the database (DB_SSLMODE): \"require\" (encrypted, certificate not verified, like libpq), \"verify-full\" (verified against DB_CA_BUNDLE; put the RDS CA bundle in the package and name it in private_environment) or \"disable\" (local test servers only)."
+  type        = string
+  default     = "require"
+
+  validation {
+    condition     = contains(["require", "verify-full", "disable"], var.db_sslmode)
+    error_message = "db_sslmode must be \"require\", \"verify-full\" or \"disable\" (RDS needs TLS for IAM authentication: use \"disable\" only for a local test server)."
+  }
+}
+
+variable "private_environment" {
+  description = "Extra environment of the private function, e.g. { SESSIONS_QUERY = \"...\", DB_CA_BUNDLE = \"global-bundle.pem\" }. The DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_SSLMODE keys come from their own variables."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.private_environment) : can(regex("^[a-zA-Z][a-zA-Z0-9_]*$", k)) && !startswith(k, "AWS_") && !contains(["DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_SSLMODE"], k)])
+    error_message = "private_environment keys must be letters, digits and underscores starting with a letter; AWS_* names are reserved by Lambda and DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_SSLMODE are set from db_host, db_port, db_name, db_user and db_sslmode."
+  }
+}
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace of the published metric; the public function may write to this namespace only."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-][A-Za-z0-9 ._/#:-]{0,254}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
+    error_message = "metric_namespace must be 1-255 characters of letters, digits, spaces and . - _ / # : (not starting with a space), and must not start with \"AWS/\" (reserved for AWS services), e.g. \"MyApp/Sessions\"."
+  }
+}
+
+variable "metric_name" {
+  description = "Name of the published metric (unit Count)."
+  type        = string
+  default     = "ActiveSessions"
+
+  validation {
+    condition     = length(var.metric_name) >= 1 && length(var.metric_name) <= 255 && can(regex("^[^:]+$", var.metric_name))
+    error_message = "metric_name must be 1-255 characters without colons, e.g. \"ActiveSessions\"."
+  }
+}
+
+variable "schedule_expression" {
+  description = "When EventBridge triggers the public function: rate(...) or cron(...)."
+  type        = string
+  default     = "rate(5 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|[1-9][0-9]* (minutes|hours|days))\\)|cron\\(\\S+( \\S+){5}\\))$", var.schedule_expression))
+    error_message = "schedule_expression must be \"rate(1 minute)\", \"rate(N minutes|hours|days)\" with N > 1, or a six-field \"cron(...)\", e.g. \"rate(5 minutes)\" or \"cron(0/5 * * * ? *)\"."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the schedule triggers the public function. False keeps the rule (DISABLED), so turning it back on changes nothing else."
+  type        = bool
+  default     = true
+}
+
+variable "runtime" {
+  description = "Python runtime of both functions, python3.12 or newer."
+  type        = string
+  default     = "python3.12"
+
+  validation {
+    condition     = can(regex("^python3\\.(1[2-9]|[2-9][0-9])$", var.runtime))
+    error_message = "runtime must be a Python runtime of 3.12 or newer, e.g. \"python3.12\" or \"python3.13\" (the packages are Python)."
+  }
+}
+
+variable "architecture" {
+  description = "Instruction set of both functions: \"arm64\" (cheaper per GB-second) or \"x86_64\". The vendored packages are pure Python, so either works."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be \"arm64\" or \"x86_64\"."
+  }
+}
+
+variable "private_memory_size" {
+  description = "Memory of the private function in MB (128-10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.private_memory_size >= 128 && var.private_memory_size <= 10240 && floor(var.private_memory_size) == var.private_memory_size
+    error_message = "private_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "public_memory_size" {
+  description = "Memory of the public function in MB (128-10240)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.public_memory_size >= 128 && var.public_memory_size <= 10240 && floor(var.public_memory_size) == var.public_memory_size
+    error_message = "public_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "private_timeout" {
+  description = "Timeout of the private function in seconds (1-840); the public function waits up to this long plus a margin."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.private_timeout >= 1 && var.private_timeout <= 840 && floor(var.private_timeout) == var.private_timeout
+    error_message = "private_timeout must be a whole number of seconds from 1 to 840 (the public function, at most 900 s, must outlive it)."
+  }
+}
+
+variable "public_timeout" {
+  description = "Timeout of the public function in seconds; at least private_timeout + 5."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.public_timeout >= 6 && var.public_timeout <= 900 && floor(var.public_timeout) == var.public_timeout
+    error_message = "public_timeout must be a whole number of seconds from 6 to 900 (and at least private_timeout + 5)."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups in days (one of the values CloudWatch Logs accepts)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the functions' environment variables and log groups. Null: AWS-managed encryption at rest."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID) or null."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing of both functions: \"PassThrough\" or \"Active\". The private function has no route to the X-Ray API, so Active tracing there needs an xray interface endpoint."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

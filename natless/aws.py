@@ -1,0 +1,35 @@
+"""boto3 clients for the account the user points at (a real one, or the emulator via env)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+from natless.errors import UserError
+
+
+def session(region: str | None = None) -> boto3.session.Session:
+    """A boto3 session with a region, or a UserError that says how to set one."""
+    sess = boto3.session.Session(region_name=region)
+    if not sess.region_name:
+        raise UserError("no AWS region: pass --region or set AWS_REGION")
+    if sess.get_credentials() is None:
+        raise UserError(
+            "no AWS credentials: configure a profile (AWS_PROFILE) or keys, or point natless "
+            "at the emulator with the variables `natless emulator` prints"
+        )
+    return sess
+
+
+def client(sess: boto3.session.Session, service: str, **kwargs: Any) -> Any:
+    return sess.client(service, **kwargs)
+
+
+def explain(exc: botocore.exceptions.BotoCoreError | botocore.exceptions.ClientError) -> str:
+    """One line for an AWS SDK failure."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {err.get('Message', str(exc))}"
+    return str(exc)

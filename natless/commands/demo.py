@@ -1,0 +1,65 @@
+"""`natless demo`: deploy an example, check routes, run the pair, compare, destroy."""
+
+from __future__ import annotations
+
+import argparse
+
+from natless.demo import Target, describe_reports, results_json, run_demo
+from natless.invoke import DEFAULT_ITERATIONS
+
+NAME = "demo"
+HELP = "deploy an example, print its route matrix, run the Lambda pair, compare, clean up"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--example", default="egress-only", help="examples/<NAME> to deploy (default egress-only)"
+    )
+    parser.add_argument(
+        "--aws",
+        action="store_true",
+        help="deploy to a real AWS account (needs NATLESS_SANDBOX_ACCOUNT_ID = that account)",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        help="with --aws: an AWS-compatible endpoint instead of AWS (e.g. a `natless emulator`)",
+    )
+    parser.add_argument("--region", help="with --aws: the region (default AWS_REGION)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=DEFAULT_ITERATIONS,
+        help=f"calls per operation (default {DEFAULT_ITERATIONS}, as in the seed article)",
+    )
+    parser.add_argument(
+        "--destroy-attempts",
+        type=int,
+        default=None,
+        help="destroy attempts before giving up (default 4 in AWS, 1 on the emulator)",
+    )
+    parser.add_argument(
+        "--destroy-wait",
+        type=float,
+        default=300.0,
+        help="seconds between destroy attempts in AWS (network interfaces release slowly)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.endpoint_url and not args.aws:
+        raise SystemExit("natless demo: error: --endpoint-url goes with --aws")
+    in_aws = args.aws and not args.endpoint_url
+    attempts = args.destroy_attempts or (4 if in_aws else 1)
+    target = Target(
+        mode="aws" if args.aws else "emulator",
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        destroy_attempts=attempts,
+        destroy_wait_s=args.destroy_wait if in_aws else 0.0,
+    )
+    result = run_demo(args.example, target, iterations=args.iterations)
+    print(describe_reports(result))
+    if args.json:
+        print(results_json(result))
+    return 0

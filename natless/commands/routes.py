@@ -1,0 +1,48 @@
+"""`natless routes`: the route matrix of deployed functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import botocore.exceptions
+
+from natless import aws
+from natless.errors import UserError
+from natless.outputs import function_names, read_outputs
+from natless.routes import render, route_matrix
+
+NAME = "routes"
+HELP = "show which way traffic to S3, DynamoDB, SQS and the internet leaves each function subnet"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--function", action="append", default=[], metavar="NAME", help="a function (repeatable)"
+    )
+    parser.add_argument(
+        "--tf-dir",
+        type=Path,
+        help="an applied root module: take the functions from its outputs",
+    )
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION / profile)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    names = list(args.function)
+    if args.tf_dir:
+        found = function_names(read_outputs(args.tf_dir))
+        if not found:
+            raise UserError(f"the outputs in {args.tf_dir} name no functions")
+        names += list(found.values())
+    if not names:
+        raise UserError("name the functions: --function NAME (repeatable) or --tf-dir DIR")
+    sess = aws.session(args.region)
+    try:
+        matrix = route_matrix(sess.client("ec2"), sess.client("lambda"), names)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise UserError(f"reading routes failed: {aws.explain(exc)}") from None
+    print(json.dumps(matrix.to_json(), indent=2) if args.json else render(matrix))
+    return 0

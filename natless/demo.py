@@ -1,0 +1,212 @@
+"""The whole job in one run: deploy an example, check its routes, run the pair, compare, clean up.
+
+Two targets share every step:
+
+- the embedded emulator (``natless demo``): natless starts it and stops it; functions run
+  through the emulator's local Invoke service; the public API is a local stand-in;
+- an AWS account (``natless demo --aws``, ``make e2e``): refuses to start unless the caller's
+  account equals NATLESS_SANDBOX_ACCOUNT_ID; every name and tag carries the run id; destroy
+  retries while AWS releases the VPC function's network interfaces. ``--endpoint-url`` points
+  this path at any AWS-compatible endpoint instead (the tests use the emulator).
+
+Whatever happens after the first resource is created (success, failure, Ctrl-C), the stack is
+destroyed; if that fails, the exact command to finish the teardown is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+
+from natless import invoke
+from natless.compare import compare
+from natless.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
+from natless.errors import UserError
+from natless.localhttp import LocalApi
+from natless.outputs import function_names
+from natless.package import build_package
+from natless.paths import REPORTS, example_dir
+from natless.progress import Progress
+from natless.report import render_table, write_report
+from natless.routes import render, route_matrix
+from natless.sandbox import require_sandbox
+from natless.stack import Stack
+
+STAGES = 7
+
+
+@dataclass
+class Target:
+    """Where the stack goes: the embedded emulator, an AWS account, or another endpoint."""
+
+    mode: str  # "emulator" or "aws"
+    endpoint_url: str | None = None
+    region: str | None = None
+    destroy_attempts: int = 1
+    destroy_wait_s: float = 0.0
+
+    @property
+    def local(self) -> bool:
+        """True when nothing runs in AWS (so no public internet for the workload either)."""
+        return self.mode == "emulator" or self.endpoint_url is not None
+
+
+@dataclass
+class DemoResult:
+    run_id: str
+    report_dir: Path
+    reports: dict[str, Path]
+    outputs: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def _emulator_at(url: str) -> Emulator:
+    parsed = urlparse(url)
+    if parsed.scheme != "http" or not parsed.hostname or not parsed.port:
+        raise UserError(f"--endpoint-url must look like http://127.0.0.1:PORT, got {url!r}")
+    return Emulator(host=parsed.hostname, port=parsed.port)
+
+
+def _session(target: Target, emulator: Emulator | None) -> boto3.session.Session:
+    if emulator is not None:
+        return boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        )
+    from natless import aws
+
+    return aws.session(target.region)
+
+
+def run_demo(
+    example: str,
+    target: Target,
+    *,
+    iterations: int = invoke.DEFAULT_ITERATIONS,
+    reports_root: Path = REPORTS,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
+    source = example_dir(example)
+    if not 1 <= iterations <= 10000:
+        raise UserError(f"iterations must be 1..10000, got {iterations}")
+    run = _Run(example, source, target, iterations, reports_root, run_id or new_run_id())
+    run.progress = progress or Progress(STAGES)
+    with ExitStack() as cleanup:
+        try:
+            result = run.deploy_and_measure(cleanup)
+        except BaseException:
+            print("natless: the run stopped early: destroying what it created", file=sys.stderr)
+            raise
+        # 7. destroy: the ExitStack does it here, or after any failure or Ctrl-C above
+        also = " + stop the emulator" if target.mode == "emulator" else ""
+        with run.progress.stage("destroy", f"terraform destroy{also}"):
+            cleanup.close()
+    result.timings = dict(run.progress.timings)
+    return result
+
+
+@dataclass
+class _Run:
+    example: str
+    source: Path
+    target: Target
+    iterations: int
+    reports_root: Path
+    run_id: str
+    progress: Progress = field(default_factory=lambda: Progress(STAGES))
+
+    def deploy_and_measure(self, cleanup: ExitStack) -> DemoResult:
+        target, progress = self.target, self.progress
+        # 1. where to deploy
+        where = f" at {target.endpoint_url}" if target.endpoint_url else ""
+        with progress.stage("target", target.mode + where):
+            emulator: Emulator | None = None
+            if target.mode == "emulator":
+                emulator = cleanup.enter_context(Emulator.start())
+            elif target.endpoint_url:
+                emulator = _emulator_at(target.endpoint_url)
+            sess = _session(target, emulator)
+            endpoint = {"endpoint_url": emulator.url} if emulator else {}
+            if target.mode == "aws":
+                account = require_sandbox(sess.client("sts", **endpoint))
+                print(f"      sandbox account {account} confirmed", flush=True)
+        # 2. the package
+        with progress.stage("package", "lambda_src/bench -> build/bench.zip"):
+            package = build_package("bench")
+        # 3. deploy
+        tf_vars: dict[str, Any] = {
+            "name": f"natless-{self.run_id[-6:]}",
+            "tags": {"natless:run-id": self.run_id},
+        }
+        if target.region and not emulator:
+            tf_vars["region"] = target.region
+        with progress.stage("apply", f"examples/{self.example} as {tf_vars['name']}"):
+            stack = Stack.create(self.source, emulator)
+            cleanup.callback(stack.close, target.destroy_attempts, target.destroy_wait_s)
+            stack.apply(tf_vars)
+            outputs = stack.outputs()
+        functions = function_names(outputs)
+        lam = invoke.lambda_client(sess, **endpoint)
+        # 4. routes
+        with progress.stage("routes", ", ".join(functions.values())):
+            ec2 = sess.client("ec2", **endpoint)
+            matrix = route_matrix(ec2, lam, [functions["vpc"], functions["public"]])
+            print(render(matrix), flush=True)
+        # 5. the pair
+        with progress.stage("run", f"{self.iterations} calls per operation in each placement"):
+            api = cleanup.enter_context(LocalApi()) if target.local else None
+            results = invoke.run_pair(
+                lam, functions, iterations=self.iterations, url=api.url if api else None
+            )
+        # 6. compare and report
+        with progress.stage("compare", "ratio of medians with a 95% bootstrap interval"):
+            comparison = compare(results["vpc"], results["public"])
+            meta = {
+                "run_id": self.run_id,
+                "example": self.example,
+                "mode": "endpoint" if target.endpoint_url else target.mode,
+                "iterations": self.iterations,
+                "package_sha256": package.sha256_b64,
+                "functions": functions,
+            }
+            report_dir = self.reports_root / self.run_id
+            reports = write_report(
+                report_dir,
+                comparison,
+                results["vpc"],
+                results["public"],
+                routes=matrix.to_json(),
+                meta=meta,
+            )
+            print(render_table(comparison), flush=True)
+        return DemoResult(self.run_id, report_dir, reports, outputs)
+
+
+def describe_reports(result: DemoResult) -> str:
+    names = ", ".join(path.name for path in result.reports.values())
+    return f"report: {result.report_dir}/ ({names})"
+
+
+def results_json(result: DemoResult) -> str:
+    return json.dumps(
+        {
+            "run_id": result.run_id,
+            "report_dir": str(result.report_dir),
+            "reports": {k: str(v) for k, v in result.reports.items()},
+            "timings_s": result.timings,
+        },
+        indent=2,
+    )
