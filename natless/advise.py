@@ -24,26 +24,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from natless.cost import (
-    DEFAULT_AZS,
-    DEFAULT_REGION,
-    GATEWAY_SERVICES,
-    ZERO,
-    Catalog,
-    Endpoint,
-    Estimate,
-    LambdaUsage,
-    RegionPrices,
-    Topology,
-    base_topology,
-    break_even,
-    estimate,
-    interface_endpoint_monthly,
-    parse_gb,
-    plain,
-    usd,
-)
+from natless.cost import DEFAULT_AZS, Endpoint, Estimate, Topology, estimate
 from natless.errors import UserError
+from natless.money import ZERO, parse_gb, plain, usd
+from natless.patterns import base_topology, break_even
+from natless.pricing import DEFAULT_REGION, LambdaUsage, RegionPrices, interface_endpoint_monthly
+from natless.services import GATEWAY_SERVICES, Catalog
 
 SPLIT_PAYLOAD_LIMIT_MB = Decimal(6)
 IPV4_CLASSES = frozenset({"aws_ipv4_only", "internet_ipv4_only"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -12,7 +13,8 @@ from natless.errors import UserError
 
 def session(region: str | None = None) -> boto3.session.Session:
     """A boto3 session with a region, or a UserError that says how to set one."""
-    sess = boto3.session.Session(region_name=region)
+    # botocore reads AWS_DEFAULT_REGION; AWS_REGION is what Lambda and most tools set
+    sess = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
     if not sess.region_name:
         raise UserError("no AWS region: pass --region or set AWS_REGION")
     if sess.get_credentials() is None:

@@ -39,12 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"natless {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for dotted in COMMANDS:
-        try:
-            module = importlib.import_module(dotted)
-        except ModuleNotFoundError as exc:
-            if exc.name == dotted:  # a sub-command not written yet: leave it out
-                continue
-            raise
+        module = importlib.import_module(dotted)
         cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)

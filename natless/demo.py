@@ -151,8 +151,8 @@ class _Run:
             "name": f"natless-{self.run_id[-6:]}",
             "tags": {"natless:run-id": self.run_id},
         }
-        if target.region and not emulator:
-            tf_vars["region"] = target.region
+        if not emulator:  # deploy where the harness reads routes and invokes
+            tf_vars["region"] = sess.region_name
         with progress.stage("apply", f"examples/{self.example} as {tf_vars['name']}"):
             stack = Stack.create(self.source, emulator)
             cleanup.callback(stack.close, target.destroy_attempts, target.destroy_wait_s)

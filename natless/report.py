@@ -13,6 +13,7 @@ from typing import Any
 from natless.chart import latency_chart
 from natless.compare import SAME_BAND, Comparison, seed_view
 from natless.errors import UserError
+from natless.table import aligned
 
 RESULTS_FILE = "results.json"
 REPORT_FILE = "report.md"
@@ -99,21 +100,9 @@ def table_rows(comparison: Comparison) -> list[list[str]]:
     return rows
 
 
-def aligned(header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int]) -> str:
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = []
-    for row in (header, *rows):
-        cells = [
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 def render_table(comparison: Comparison) -> str:
     """Aligned plain-text table for the terminal; times in ms."""
-    lines = [aligned(TABLE_HEADER, table_rows(comparison), RIGHT_ALIGNED)]
+    lines = aligned(TABLE_HEADER, table_rows(comparison), RIGHT_ALIGNED)
     lines.append("(times in ms; ratio = median VPC / median public; verdict about the VPC side)")
     lines += [f"failed: {line}" for line in error_summary(comparison)]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from natless.errors import UserError
+from natless.table import aligned
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -267,6 +268,12 @@ def route_matrix(ec2: Any, lambda_client: Any, functions: list[str]) -> RouteMat
             )
             _resolve_row(resolver, row, subnet, table)
             rows.append(row)
+    if all(row.placement == AWS_MANAGED for row in rows):
+        raise UserError(
+            f"{', '.join(functions)}: not attached to any VPC. Such functions use the "
+            "Lambda-managed network (internet access, no private resources); there are no "
+            "subnet routes to resolve. Name a function that has a VPC configuration."
+        )
     return RouteMatrix(DESTINATIONS, rows)
 
 
@@ -294,9 +301,4 @@ def render(matrix: RouteMatrix) -> str:
             show_id = cell.kind in (GATEWAY_ENDPOINT, EGRESS_ONLY, NAT, INTERNET_GATEWAY, OTHER)
             cells.append(f"{_SHORT[cell.kind]} {cell.target}" if show_id else _SHORT[cell.kind])
         lines.append([row.function, where, *cells])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
-    ]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return "\n".join(aligned(header, lines[1:], rule="-"))

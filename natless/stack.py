@@ -210,3 +210,20 @@ class Stack:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def plan_example_json(name: str, tf_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plan an example on the embedded emulator and return ``terraform show -json`` of it.
+
+    No AWS account is needed: what a configuration costs depends on the configuration only.
+    The example's Lambda packages are built first (the plan reads their hashes).
+    """
+    from natless.emulator import Emulator
+    from natless.package import build_package, known_functions
+    from natless.paths import example_dir
+
+    source = example_dir(name)
+    for function in known_functions():
+        build_package(function)
+    with Emulator.start() as emulator, Stack.create(source, emulator) as stack:
+        return stack.plan(tf_vars)

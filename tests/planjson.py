@@ -13,15 +13,16 @@ _INSTANCE = re.compile(r'^(?P<base>.*?)(?:\[(?P<key>"[^"]*"|\d+)\])?$')
 class Plan:
     raw: dict[str, Any]
 
-    def instances(self, address: str) -> dict[str, dict[str, Any]]:
+    def instances(self, address: str, mode: str = "managed") -> dict[str, dict[str, Any]]:
         """Planned instances of one resource (e.g. ``module.vpc.aws_route.x``) by instance key.
 
         A resource without count/for_each has the key "". Deleted instances are left out.
+        ``mode="data"`` reads data sources (address without the ``data.`` part).
         """
         found: dict[str, dict[str, Any]] = {}
         for rc in self.raw.get("resource_changes", []):
-            match = _INSTANCE.match(rc["address"])
-            if match is None or match["base"] != address or rc["mode"] != "managed":
+            match = _INSTANCE.match(rc["address"].replace(".data.", ".").removeprefix("data."))
+            if match is None or match["base"] != address or rc["mode"] != mode:
                 continue
             if rc["change"]["actions"] == ["delete"]:
                 continue
@@ -29,11 +30,11 @@ class Plan:
             found[key] = {**rc["change"], "after_unknown": rc["change"].get("after_unknown", {})}
         return found
 
-    def by_type(self, rtype: str) -> list[dict[str, Any]]:
+    def by_type(self, rtype: str, mode: str = "managed") -> list[dict[str, Any]]:
         return [
             rc
             for rc in self.raw.get("resource_changes", [])
-            if rc["type"] == rtype and rc["mode"] == "managed"
+            if rc["type"] == rtype and rc["mode"] == mode
         ]
 
     def module_config(self, *path: str) -> dict[str, Any]:

@@ -103,6 +103,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     expiration {
       days = var.object_expiry_days
     }
+  }
+
+  rule {
+    id     = "bucket-hygiene"
+    status = "Enabled"
+
+    filter {}
 
     noncurrent_version_expiration {
       noncurrent_days = 1

@@ -1,15 +1,15 @@
 variable "name" {
-  description = "Name prefix of the table, queue and bucket (lower-case letters, digits and hyphens, 3-40 characters, starting with a letter; S3 bucket names allow no upper case)."
+  description = "Name prefix of the table, queue and bucket (lower-case letters, digits and hyphens, 3-36 characters, starting with a letter; S3 bucket names allow no upper case)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,39}$", var.name))
-    error_message = "name must be 3-40 lower-case letters, digits or hyphens, starting with a letter (it becomes part of an S3 bucket name), e.g. \"natless-demo\"."
+    condition     = can(regex("^[a-z][a-z0-9-]{2,35}$", var.name))
+    error_message = "name must be 3-36 lower-case letters, digits or hyphens, starting with a letter (the bucket name is \"<name>-\" plus 26 generated characters, 63 at most), e.g. \"natless-demo\"."
   }
 }
 
 variable "object_expiry_days" {
-  description = "Days after which benchmark objects (prefix bench/) and old object versions are deleted."
+  description = "Days after which benchmark objects (prefix bench/) expire. Noncurrent versions go 1 day after they are replaced."
   type        = number
   default     = 7
 

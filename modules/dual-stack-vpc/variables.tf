@@ -9,7 +9,7 @@ variable "name" {
 }
 
 variable "cidr_block" {
-  description = "IPv4 CIDR of the VPC, /16 to /24. Subnets are carved from it: 3 tiers x up to 8 AZs, each 2^subnet_newbits smaller."
+  description = "IPv4 CIDR of the VPC, /16 to /23. Subnets are carved from it: 3 tiers x up to 8 AZs, each 2^subnet_newbits smaller (a /23 gives /28 subnets)."
   type        = string
   default     = "10.0.0.0/16"
 
@@ -19,8 +19,8 @@ variable "cidr_block" {
   }
 
   validation {
-    condition     = !can(cidrhost(var.cidr_block, 0)) || (tonumber(try(split("/", var.cidr_block)[1], 0)) >= 16 && tonumber(try(split("/", var.cidr_block)[1], 0)) <= 24)
-    error_message = "cidr_block must be between /16 and /24 (AWS allows /16-/28 for a VPC; natless needs room for 3 tiers of subnets per AZ). Use e.g. \"10.0.0.0/16\"."
+    condition     = !can(cidrhost(var.cidr_block, 0)) || (tonumber(try(split("/", var.cidr_block)[1], 0)) >= 16 && tonumber(try(split("/", var.cidr_block)[1], 0)) <= 23)
+    error_message = "cidr_block must be between /16 and /23 (AWS allows /16-/28 for a VPC; natless carves 24 subnets of at least /28 from it). Use e.g. \"10.0.0.0/16\"."
   }
 
   validation {

@@ -124,6 +124,11 @@ variable "policy_json" {
     condition     = var.policy_json == null || can(jsondecode(var.policy_json).Statement)
     error_message = "policy_json must be an IAM policy document in JSON with a Statement, or null."
   }
+
+  validation {
+    condition     = var.policy_json == null || !can(regex("\"Sid\"\\s*:\\s*\"(WriteOwnLogs|ManageNetworkInterfaces|DecryptEnvironment)\"", var.policy_json))
+    error_message = "policy_json must not use the Sids WriteOwnLogs, ManageNetworkInterfaces or DecryptEnvironment: the module's own statements carry them and would replace yours. Rename your statements."
+  }
 }
 
 variable "log_retention_days" {

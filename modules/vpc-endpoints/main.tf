@@ -48,6 +48,8 @@ resource "aws_vpc_endpoint_route_table_association" "gateway" {
 resource "aws_security_group" "interface" {
   count = length(var.interface_services) > 0 ? 1 : 0
 
+  #checkov:skip=CKV2_AWS_5:Attached to every interface endpoint below (security_group_ids); checkov does not follow the [0] index of a counted group.
+
   name_prefix = "${var.name}-endpoints-"
   description = "HTTPS from inside the VPC to its interface endpoints"
   vpc_id      = var.vpc_id

@@ -7,9 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from natless import advise, cost
-from natless.commands.cost import decimal_arg, render_table
+from natless import advise
+from natless.commands.argtypes import decimal_arg
+from natless.cost import DEFAULT_AZS
 from natless.errors import UserError
+from natless.jsonfile import read_json_file
+from natless.money import usd
+from natless.pricing import ARCHITECTURES, DEFAULT_REGION, known_regions, load_prices
+from natless.services import load_catalog
+from natless.table import aligned
 
 NAME = "advise"
 HELP = "recommend an egress pattern for the destinations a function needs, with reasons and cost"
@@ -40,11 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--private", metavar="LIST", help="private VPC resources it needs, e.g. rds,elasticache"
     )
-    what.add_argument("--azs", type=int, help=f"AZs (default {cost.DEFAULT_AZS})")
+    what.add_argument("--azs", type=int, help=f"AZs (default {DEFAULT_AZS})")
     what.add_argument(
         "--region",
-        help=f"price list region (default {cost.DEFAULT_REGION}); "
-        f"priced: {', '.join(cost.known_regions())}",
+        help=f"price list region (default {DEFAULT_REGION}); priced: {', '.join(known_regions())}",
     )
     what.add_argument(
         "--ha",
@@ -65,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     split.add_argument("--invocations", type=int, help="per month (default 1,000,000)")
     split.add_argument("--duration-ms", type=decimal_arg, help="default 100")
     split.add_argument("--memory-mb", type=int, help="default 128")
-    split.add_argument("--arch", choices=cost.ARCHITECTURES, help="default x86_64")
+    split.add_argument("--arch", choices=ARCHITECTURES, help="default x86_64")
     parser.add_argument(
         "--file",
         type=Path,
@@ -94,7 +99,7 @@ _FLAG_KEYS = {
 def _workload_doc(args: argparse.Namespace) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     if args.file is not None:
-        loaded = cost.read_json_file(args.file, "workload file")
+        loaded = read_json_file(args.file, "workload file")
         if not isinstance(loaded, dict):
             raise UserError(
                 f"workload file {args.file} must hold a JSON object with keys: "
@@ -115,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
             "describe the workload: --aws LIST, --ipv6-api, --ipv4-api, --private LIST "
             "or --file JSON"
         )
-    catalog = cost.load_catalog()
+    catalog = load_catalog()
     workload = advise.workload_from_mapping(doc, catalog)
-    prices = cost.load_prices(workload.region)
+    prices = load_prices(workload.region)
     advice = advise.advise(workload, prices, catalog)
     if args.json:
         print(json.dumps(advice.as_json(), indent=2))
@@ -130,7 +135,7 @@ def advice_lines(advice: advise.Advice) -> list[str]:
     chosen, runner_up = advice.recommended, advice.runner_up
     lines = [
         f"Recommendation: {chosen.title}  [{chosen.key}]",
-        f"  USD {cost.usd(chosen.estimate.total_usd)}/month "
+        f"  USD {usd(chosen.estimate.total_usd)}/month "
         f"({advice.prices.region}, {advice.workload.azs} AZs; list prices as of "
         f"{advice.prices.as_of}, re-check before quoting)",
         "",
@@ -143,9 +148,9 @@ def advice_lines(advice: advise.Advice) -> list[str]:
         [
             "recommended",
             chosen.key,
-            cost.usd(chosen.estimate.fixed_usd),
-            cost.usd(chosen.estimate.variable_usd),
-            cost.usd(chosen.estimate.total_usd),
+            usd(chosen.estimate.fixed_usd),
+            usd(chosen.estimate.variable_usd),
+            usd(chosen.estimate.total_usd),
         ]
     ]
     if runner_up is not None:
@@ -153,12 +158,12 @@ def advice_lines(advice: advise.Advice) -> list[str]:
             [
                 "runner-up",
                 runner_up.key,
-                cost.usd(runner_up.estimate.fixed_usd),
-                cost.usd(runner_up.estimate.variable_usd),
-                cost.usd(runner_up.estimate.total_usd),
+                usd(runner_up.estimate.fixed_usd),
+                usd(runner_up.estimate.variable_usd),
+                usd(runner_up.estimate.total_usd),
             ]
         )
-    lines += render_table(["", "option", "fixed", "variable", "total"], rows, right={2, 3, 4})
+    lines += aligned(["", "option", "fixed", "variable", "total"], rows, {2, 3, 4}, indent="  ")
     if runner_up is None:
         lines.append("  (no other option reaches every destination under these constraints)")
     return lines

@@ -5,13 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from natless import cost
+from natless.commands.argtypes import decimal_arg
+from natless.cost import DEFAULT_AZS, Estimate, estimate
 from natless.errors import UserError
+from natless.money import ZERO, plain, usd
+from natless.patterns import DEFAULT_ENDPOINT_SERVICES, Comparison, compare_patterns
+from natless.planread import PlanSummary, check_plan, read_plan, summarize_plan
+from natless.pricing import (
+    ARCHITECTURES,
+    DEFAULT_REGION,
+    LambdaUsage,
+    RegionPrices,
+    known_regions,
+    load_prices,
+)
+from natless.services import load_catalog, parse_services
+from natless.table import aligned
+from natless.traffic import TRAFFIC_CLASSES, load_traffic_file, parse_traffic
 
 NAME = "cost"
 HELP = "monthly USD of a plan's NATs, IPv4 and endpoints for a traffic profile; patterns compared"
@@ -32,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--region",
         help=f"price list region (default: the plan's aws provider region, else "
-        f"{cost.DEFAULT_REGION}); priced: {', '.join(cost.known_regions())}",
+        f"{DEFAULT_REGION}); priced: {', '.join(known_regions())}",
     )
     parser.add_argument(
         "--traffic",
         action="append",
         default=[],
         metavar="CLASS=GB,...",
-        help=f"GB/month per class, repeatable; classes: {', '.join(cost.TRAFFIC_CLASSES)}",
+        help=f"GB/month per class, repeatable; classes: {', '.join(TRAFFIC_CLASSES)}",
     )
     parser.add_argument(
         "--traffic-file",
@@ -56,70 +71,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--azs",
         type=int,
         help="AZ count for the patterns and for endpoints of unknown width "
-        f"(default: the AZs of the plan's subnets, else {cost.DEFAULT_AZS})",
+        f"(default: the AZs of the plan's subnets, else {DEFAULT_AZS})",
     )
     parser.add_argument(
         "--services",
-        default=",".join(cost.DEFAULT_ENDPOINT_SERVICES),
+        default=",".join(DEFAULT_ENDPOINT_SERVICES),
         metavar="LIST",
         help="services the interface-endpoints pattern gets one endpoint each for "
         "(default: %(default)s)",
     )
     split = parser.add_argument_group("the split pattern's extra public function")
-    defaults = cost.LambdaUsage()
+    defaults = LambdaUsage()
     split.add_argument("--invocations", type=int, default=defaults.invocations, help="per month")
     split.add_argument("--duration-ms", type=decimal_arg, default=defaults.duration_ms)
     split.add_argument("--memory-mb", type=int, default=defaults.memory_mb)
-    split.add_argument("--arch", choices=cost.ARCHITECTURES, default=defaults.arch)
+    split.add_argument("--arch", choices=ARCHITECTURES, default=defaults.arch)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
-def decimal_arg(text: str) -> Decimal:
-    """argparse ``type=`` for exact decimals (``Decimal`` itself raises no ValueError)."""
-    try:
-        number = Decimal(text)
-    except ArithmeticError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not number.is_finite():
-        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
-    return number
-
-
 def run(args: argparse.Namespace) -> int:
-    catalog = cost.load_catalog()
+    catalog = load_catalog()
     plan, source = _load_plan(args)
-    summary = cost.summarize_plan(plan, catalog) if plan is not None else None
-    region = args.region or (summary.region if summary else None) or cost.DEFAULT_REGION
-    prices = cost.load_prices(region)
+    summary = summarize_plan(plan, catalog) if plan is not None else None
+    region = args.region or (summary.region if summary else None) or DEFAULT_REGION
+    prices = load_prices(region)
     azs = args.azs if args.azs is not None else (summary.azs if summary else None)
-    azs = azs if azs is not None else cost.DEFAULT_AZS
+    azs = azs if azs is not None else DEFAULT_AZS
     if azs < 1:
         raise UserError(f"--azs must be >= 1, got {azs}")
     traffic = _traffic(args)
-    usage = cost.LambdaUsage(args.invocations, args.duration_ms, args.memory_mb, args.arch)
-    services = cost.parse_services(args.services, catalog)
+    usage = LambdaUsage(args.invocations, args.duration_ms, args.memory_mb, args.arch)
+    services = parse_services(args.services, catalog)
 
     plan_estimate = None
     notes: list[str] = []
     if summary is not None:
-        plan_estimate = cost.estimate(summary.topology(azs), traffic, prices, catalog)
+        plan_estimate = estimate(summary.topology(azs), traffic, prices, catalog)
         notes = summary.notes(azs)
         if args.region and summary.region and args.region != summary.region:
             notes.append(f"the plan's provider region is {summary.region}; priced as {region}")
     comparison = None
     if args.compare or args.example:
-        comparison = cost.compare_patterns(
-            azs, traffic, prices, catalog, services=services, split=usage
-        )
+        comparison = compare_patterns(azs, traffic, prices, catalog, services=services, split=usage)
 
     if args.json:
         doc: dict[str, Any] = {
             "source": source,
             "region": region,
             "azs": azs,
-            "hours_per_month": cost.plain(prices.hours_per_month),
+            "hours_per_month": plain(prices.hours_per_month),
             "prices_as_of": prices.as_of,
-            "traffic_gb": {k: cost.plain(v) for k, v in traffic.items()},
+            "traffic_gb": {k: plain(v) for k, v in traffic.items()},
             "plan": None,
             "comparison": comparison.as_json() if comparison else None,
         }
@@ -139,9 +141,7 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(lines))
 
     if plan_estimate is not None and plan_estimate.unreachable:
-        gone = ", ".join(
-            f"{c} ({cost.plain(traffic[c])} GB/month)" for c in plan_estimate.unreachable
-        )
+        gone = ", ".join(f"{c} ({plain(traffic[c])} GB/month)" for c in plan_estimate.unreachable)
         print(
             f"natless: this configuration cannot carry {gone}: the workload cannot run on it",
             file=sys.stderr,
@@ -156,7 +156,7 @@ def _load_plan(args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | N
     if args.example:
         return _plan_example(args.example), f"example {args.example}"
     if args.plan:
-        return cost.read_plan(Path(args.plan)), args.plan
+        return read_plan(Path(args.plan)), args.plan
     if args.compare:
         return None, None
     raise UserError(
@@ -166,19 +166,17 @@ def _load_plan(args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | N
 
 
 def _plan_example(name: str) -> dict[str, Any]:
-    try:
-        from natless.stack import plan_example_json  # lazy: runs Terraform
-    except ImportError as exc:  # natless.stack not written yet, or without that function
-        raise UserError(f"--example needs natless.stack.plan_example_json ({exc})") from None
-    return cost.check_plan(plan_example_json(name), f"the plan of example {name}")
+    from natless.stack import plan_example_json  # lazy: runs Terraform
+
+    return check_plan(plan_example_json(name), f"the plan of example {name}")
 
 
 def _traffic(args: argparse.Namespace) -> dict[str, Decimal]:
     traffic: dict[str, Decimal] = {}
     if args.traffic_file is not None:
-        traffic.update(cost.load_traffic_file(args.traffic_file))
+        traffic.update(load_traffic_file(args.traffic_file))
     for spec in args.traffic:
-        traffic.update(cost.parse_traffic(spec))
+        traffic.update(parse_traffic(spec))
     return traffic
 
 
@@ -187,62 +185,46 @@ def _traffic(args: argparse.Namespace) -> dict[str, Decimal]:
 # ---------------------------------------------------------------------------------------------
 
 
-def render_table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()
-) -> list[str]:
-    """Aligned columns, two spaces apart, indented by two; ``right`` are right-aligned."""
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    lines = []
-    for row in (header, *rows):
-        cells = [
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append(("  " + "  ".join(cells)).rstrip())
-    return lines
-
-
-def _heading(source: str | None, region: str, azs: int, prices: cost.RegionPrices) -> list[str]:
+def _heading(source: str | None, region: str, azs: int, prices: RegionPrices) -> list[str]:
     what = f"Plan: {source}" if source else "Patterns"
     return [
-        f"{what}  (region {region}, {azs} AZs, {cost.plain(prices.hours_per_month)} h/month; "
+        f"{what}  (region {region}, {azs} AZs, {plain(prices.hours_per_month)} h/month; "
         f"list prices as of {prices.as_of}, re-check before quoting)"
     ]
 
 
-def plan_lines(summary: cost.PlanSummary, est: cost.Estimate, notes: Sequence[str]) -> list[str]:
+def plan_lines(summary: PlanSummary, est: Estimate, notes: Sequence[str]) -> list[str]:
     fixed_rows = [
-        [i.label, str(i.count), "" if i.azs is None else str(i.azs), cost.usd(i.usd)]
-        for i in est.fixed
+        [i.label, str(i.count), "" if i.azs is None else str(i.azs), usd(i.usd)] for i in est.fixed
     ]
-    fixed_rows.append(["fixed", "", "", cost.usd(est.fixed_usd)])
+    fixed_rows.append(["fixed", "", "", usd(est.fixed_usd)])
     traffic_rows = [
         [
             c.traffic_class,
-            cost.plain(c.gb),
+            plain(c.gb),
             c.path.describe() if c.path else "UNREACHABLE",
-            cost.plain(c.path.usd_per_gb) if c.path else "-",
-            cost.usd(c.usd),
+            plain(c.path.usd_per_gb) if c.path else "-",
+            usd(c.usd),
         ]
         for c in est.classes
     ]
     traffic_rows.append(
         [
             "data transfer out",
-            cost.plain(est.internet_gb),
-            f"internet classes, first {cost.plain(est.dto_free_gb)} GB free, then tiers",
+            plain(est.internet_gb),
+            f"internet classes, first {plain(est.dto_free_gb)} GB free, then tiers",
             "",
-            cost.usd(est.dto_usd),
+            usd(est.dto_usd),
         ]
     )
-    traffic_rows.append(["variable", "", "", "", cost.usd(est.variable_usd)])
+    traffic_rows.append(["variable", "", "", "", usd(est.variable_usd)])
     lines = ["", "Fixed cost"]
-    lines += render_table(["item", "count", "AZs", "USD/month"], fixed_rows, right={1, 2, 3})
+    lines += aligned(["item", "count", "AZs", "USD/month"], fixed_rows, {1, 2, 3}, indent="  ")
     lines += ["", "Traffic"]
-    lines += render_table(
-        ["class", "GB/month", "path", "USD/GB", "USD/month"], traffic_rows, right={1, 3, 4}
+    lines += aligned(
+        ["class", "GB/month", "path", "USD/GB", "USD/month"], traffic_rows, {1, 3, 4}, indent="  "
     )
-    lines += ["", f"Total  USD {cost.usd(est.total_usd)}/month"]
+    lines += ["", f"Total  USD {usd(est.total_usd)}/month"]
     in_vpc = sum(f.in_vpc for f in summary.functions)
     ipv6 = sum(bool(f.ipv6_allowed) for f in summary.functions if f.in_vpc)
     lines.append(
@@ -261,16 +243,16 @@ def plan_lines(summary: cost.PlanSummary, est: cost.Estimate, notes: Sequence[st
     return lines
 
 
-def comparison_lines(comparison: cost.Comparison, traffic: Mapping[str, Decimal]) -> list[str]:
+def comparison_lines(comparison: Comparison, traffic: Mapping[str, Decimal]) -> list[str]:
     rows = []
     for name, est in comparison.estimates.items():
-        blocked = [f"{c}*" if traffic.get(c, cost.ZERO) > 0 else c for c in est.cannot_serve]
+        blocked = [f"{c}*" if traffic.get(c, ZERO) > 0 else c for c in est.cannot_serve]
         rows.append(
             [
                 name,
-                cost.usd(est.fixed_usd),
-                cost.usd(est.variable_usd),
-                cost.usd(est.total_usd),
+                usd(est.fixed_usd),
+                usd(est.variable_usd),
+                usd(est.total_usd),
                 ", ".join(blocked) or "-",
             ]
         )
@@ -279,8 +261,8 @@ def comparison_lines(comparison: cost.Comparison, traffic: Mapping[str, Decimal]
         f"Patterns for the same traffic ({comparison.azs} AZs; interface endpoints for: "
         f"{', '.join(comparison.services) or 'none'}; split: {comparison.split.describe()})",
     ]
-    lines += render_table(
-        ["pattern", "fixed", "variable", "total", "cannot serve"], rows, right={1, 2, 3}
+    lines += aligned(
+        ["pattern", "fixed", "variable", "total", "cannot serve"], rows, {1, 2, 3}, indent="  "
     )
     if any(est.unreachable for est in comparison.estimates.values()):
         lines.append("  * this traffic has volume: the pattern cannot run the workload")

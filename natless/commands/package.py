@@ -9,6 +9,7 @@ from pathlib import Path
 from natless import paths
 from natless.errors import UserError
 from natless.package import PackageResult, build_package, known_functions
+from natless.table import aligned
 
 NAME = "package"
 HELP = "build build/<function>.zip from lambda_src/<function>/ and print its base64 SHA-256"
@@ -65,12 +66,5 @@ def render_json(results: list[PackageResult]) -> str:
 
 
 def render_table(results: list[PackageResult]) -> str:
-    rows = [("function", "size", "sha256(base64)", "path")]
-    rows += [(r.function, str(r.size), r.sha256_b64, _display(r.path)) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(
-            [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3]]
-        )
-        for row in rows
-    )
+    rows = [(r.function, str(r.size), r.sha256_b64, _display(r.path)) for r in results]
+    return "\n".join(aligned(("function", "size", "sha256(base64)", "path"), rows, right={1}))

@@ -185,7 +185,6 @@ class Emulator:
             f'  access_key                  = "{ACCESS_KEY}"\n'
             f'  secret_key                  = "{SECRET_KEY}"\n'
             "  skip_credentials_validation = true\n"
-            "  skip_requesting_account_id  = true\n"
             "  skip_metadata_api_check     = true\n"
             "  skip_region_validation      = true\n"
             "  s3_use_path_style           = true\n"

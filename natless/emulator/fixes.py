@@ -215,6 +215,39 @@ def _bucket_policy_tls_condition() -> None:
     FakeBucket.get_permission = get_permission
 
 
+def _security_group_rule_description() -> None:
+    """DescribeSecurityGroupRules: keep the description of rules that name another group.
+
+    moto reads a rule's description from its CIDR range only, so a rule with
+    referenced_security_group_id comes back without one and every plan shows drift.
+    Found by the public-private-split apply test.
+    """
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(description)
+
+
+def _db_parameter_source() -> None:
+    """ModifyDBParameterGroup: mark the parameters a user set with ``Source: user``.
+
+    moto stores parameters without a Source; the provider keeps only user-sourced parameters
+    when it reads a group back, so every parameter looks missing and every plan shows drift.
+    Found by the public-private-split apply test.
+    """
+    from moto.rds.models import DBParameterGroup
+
+    original = DBParameterGroup.update_parameters
+
+    def update_parameters(self: DBParameterGroup, new_parameters):  # type: ignore[no-untyped-def]
+        marked = [{"Source": "user", **parameter} for parameter in new_parameters]
+        original(self, marked)
+
+    DBParameterGroup.update_parameters = update_parameters
+
+
 FIXES: tuple[Fix, ...] = (
     Fix(
         "subnet-ipv6-state",
@@ -245,6 +278,18 @@ FIXES: tuple[Fix, ...] = (
         "new: bucket policy conditions other than StringEquals always match (TLS-only Deny)",
         "moto/s3/models.py: FakeBucket.get_permission; moto/iam/access_control.py conditions",
         _bucket_policy_tls_condition,
+    ),
+    Fix(
+        "security-group-rule-description",
+        "new: rules that reference a security group lose their description",
+        "moto/ec2/models/security_groups.py: SecurityGroupRule.description",
+        _security_group_rule_description,
+    ),
+    Fix(
+        "db-parameter-source",
+        "new: DB parameters carry no Source, so the provider reads none back",
+        "moto/rds/models.py: DBParameterGroup.update_parameters",
+        _db_parameter_source,
     ),
 )
 

@@ -58,6 +58,7 @@ class Deployed:
     emulator: Any
     before: dict[str, list[str]]
     sizes: dict[str, int]
+    tf_vars: dict[str, str]
     rule_arn: str = ""
 
 
@@ -174,11 +175,12 @@ def deployed(emulator) -> Iterator[Deployed]:
         pg.seed_sessions(active=ACTIVE, expired=EXPIRED)
         stack = Stack.create(EXAMPLE, emulator)
         try:
-            stack.apply({k: str(p.path) for k, p in packages.items()})
+            tf_vars = {k: str(p.path) for k, p in packages.items()}
+            stack.apply(tf_vars)
             outputs = stack.outputs()
             result = Deployed(
                 stack, outputs, clients, pg, emulator, before,
-                {k: p.size for k, p in packages.items()},
+                {k: p.size for k, p in packages.items()}, tf_vars,
             )  # fmt: skip
             result.rule_arn = clients["events"].describe_rule(Name=outputs["rule_name"])["Arn"]
             put_overrides(emulator, outputs["private_function_name"], private_overrides(result))
@@ -278,6 +280,16 @@ def test_outputs(deployed: Deployed) -> None:
     assert len(out["isolated_subnet_ids"]) == 2
     assert out["db_master_user_secret_arn"].startswith("arn:aws:secretsmanager:")
     print(f"\npackage sizes (bytes): {deployed.sizes}")
+
+
+def test_second_plan_changes_nothing(deployed: Deployed) -> None:
+    plan = deployed.stack.plan(deployed.tf_vars)
+    changed = {
+        rc["address"]
+        for rc in plan["resource_changes"]
+        if rc["change"]["actions"] not in (["no-op"], ["read"])
+    }
+    assert changed == set(), f"second plan changes: {sorted(changed)}"
 
 
 def test_master_password_is_in_secrets_manager_not_in_state(deployed: Deployed) -> None:

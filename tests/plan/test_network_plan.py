@@ -105,7 +105,7 @@ def test_every_subnet_is_dual_stack(case) -> None:
 
 
 def test_nat_gateways_and_eips(case) -> None:
-    mode, az_count, _, plan, azs = case
+    mode, _, _, plan, azs = case
     nats = plan.instances(f"{VPC}.aws_nat_gateway.this")
     eips = plan.instances(f"{VPC}.aws_eip.nat")
     expected = {"none": set(), "single": {azs[0]}, "per_az": set(azs)}[mode]

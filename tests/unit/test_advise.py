@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
-from natless import advise, cost
+from natless import advise
 from natless.cli import main
+from natless.cost import Endpoint
+from natless.money import usd
+from natless.pricing import load_prices
+from natless.services import load_catalog
 
 pytestmark = pytest.mark.unit
 
@@ -18,14 +22,14 @@ D = Decimal
 
 
 def recommend(**doc: Any) -> advise.Advice:
-    catalog = cost.load_catalog()
+    catalog = load_catalog()
     workload = advise.workload_from_mapping(doc, catalog)
-    return advise.advise(workload, cost.load_prices(workload.region), catalog)
+    return advise.advise(workload, load_prices(workload.region), catalog)
 
 
 def total(option: advise.Option | None) -> str:
     assert option is not None
-    return cost.usd(option.estimate.total_usd)
+    return usd(option.estimate.total_usd)
 
 
 def test_ipv6_capable_destinations_only_need_egress_only() -> None:
@@ -44,7 +48,7 @@ def test_xray_at_low_volume_adds_one_interface_endpoint() -> None:
         aws={"s3": 10, "dynamodb": 1, "sqs": 1, "xray": 1}, ipv6_api_gb=10, private=["rds"]
     )
     assert advice.recommended.key == "egress-only+endpoints"
-    assert advice.recommended.topology.interface_endpoints == (cost.Endpoint("xray", 2),)
+    assert advice.recommended.topology.interface_endpoints == (Endpoint("xray", 2),)
     assert total(advice.recommended) == "14.61"  # 2 AZs x 7.30 + 1 GB x 0.01
     assert advice.runner_up is not None and advice.runner_up.key == "nat-single"
     assert total(advice.runner_up) == "36.55"
@@ -142,7 +146,7 @@ def test_eu_central_1_prices() -> None:
 
 
 def test_parse_destinations() -> None:
-    catalog = cost.load_catalog()
+    catalog = load_catalog()
     assert advise.parse_destinations("sqs, x-ray=2,cloudwatch", catalog) == {
         "sqs": D(0),
         "xray": D(2),

@@ -1,16 +1,16 @@
-"""natless.cost and `natless cost`: prices as data, plan reading, the cost model, patterns.
+"""`natless cost` and its modules: prices as data (natless.pricing, natless.services), plan
+reading (natless.planread), the cost model (natless.cost), patterns (natless.patterns).
 
 Plans are small synthetic ``terraform show -json`` documents built by :func:`make_plan` from
 ``resource_changes`` entries (``address``, ``type``, ``name``, ``change: {actions, after,
-after_unknown}``), so these tests need neither Terraform nor the emulator.
+after_unknown}``), so these tests need neither Terraform nor the emulator. Real plans of the
+examples are priced in tests/plan/test_cost_plans.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sys
-import types
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -18,9 +18,26 @@ from typing import Any
 
 import pytest
 
-from natless import cost
+import natless
 from natless.cli import main
+from natless.cost import Endpoint, Estimate, Topology, estimate, route
 from natless.errors import UserError
+from natless.money import plain, usd
+from natless.patterns import base_topology, break_even, compare_patterns, pattern_topologies
+from natless.planread import summarize_plan
+from natless.pricing import (
+    LambdaUsage,
+    RegionPrices,
+    custom_metrics_monthly,
+    data_transfer_out,
+    interface_endpoint_monthly,
+    lambda_monthly,
+    load_prices,
+    nat_gateway_monthly,
+    public_ipv4_monthly,
+)
+from natless.services import Catalog, load_catalog
+from natless.traffic import parse_traffic
 
 pytestmark = pytest.mark.unit
 
@@ -159,13 +176,13 @@ def sqs_endpoint_plan() -> dict[str, Any]:
 
 
 @pytest.fixture
-def catalog() -> cost.Catalog:
-    return cost.load_catalog()
+def catalog() -> Catalog:
+    return load_catalog()
 
 
 @pytest.fixture
-def prices() -> cost.RegionPrices:
-    return cost.load_prices(US)
+def prices() -> RegionPrices:
+    return load_prices(US)
 
 
 def priced(
@@ -173,11 +190,11 @@ def priced(
     traffic: dict[str, Any] | None = None,
     region: str = US,
     azs: int = 2,
-) -> cost.Estimate:
-    catalog = cost.load_catalog()
-    summary = cost.summarize_plan(plan, catalog)
+) -> Estimate:
+    catalog = load_catalog()
+    summary = summarize_plan(plan, catalog)
     volumes = {k: D(str(v)) for k, v in (traffic or {}).items()}
-    return cost.estimate(summary.topology(azs), volumes, cost.load_prices(region), catalog)
+    return estimate(summary.topology(azs), volumes, load_prices(region), catalog)
 
 
 def write(tmp_path: Path, doc: object, name: str = "plan.json") -> str:
@@ -192,7 +209,7 @@ def write(tmp_path: Path, doc: object, name: str = "plan.json") -> str:
 
 
 def test_pricing_data_has_source_and_date_for_every_price() -> None:
-    doc = json.loads((Path(cost.__file__).parent / "data" / "pricing.json").read_text())
+    doc = json.loads((Path(natless.__file__).parent / "data" / "pricing.json").read_text())
     assert doc["hours_per_month"] == 730
     assert "list prices" in doc["description"].lower() and "re-check" in doc["description"]
     assert {"us-east-1", "eu-central-1", "ap-southeast-1"} <= set(doc["regions"])
@@ -203,7 +220,7 @@ def test_pricing_data_has_source_and_date_for_every_price() -> None:
 
 
 def test_prices_load_as_exact_decimals() -> None:
-    p = cost.load_prices(US)
+    p = load_prices(US)
     assert p.nat_gateway_hour == D("0.045") and p.nat_gateway_gb == D("0.045")
     assert p.public_ipv4_hour == D("0.005")
     assert (p.interface_endpoint_hour, p.interface_endpoint_gb) == (D("0.01"), D("0.01"))
@@ -224,7 +241,7 @@ def test_prices_load_as_exact_decimals() -> None:
     ],
 )
 def test_other_regions(region: str, nat: str, ipv4: str, endpoint_hour: str, dto: str) -> None:
-    p = cost.load_prices(region)
+    p = load_prices(region)
     assert (p.nat_gateway_hour, p.nat_gateway_gb) == (D(nat), D(nat))
     assert p.public_ipv4_hour == D(ipv4)
     assert (p.interface_endpoint_hour, p.interface_endpoint_gb) == (D(endpoint_hour), D("0.01"))
@@ -233,7 +250,7 @@ def test_other_regions(region: str, nat: str, ipv4: str, endpoint_hour: str, dto
     assert p.cloudwatch_custom_metric_month == D("0.30")
 
 
-def test_services_data(catalog: cost.Catalog) -> None:
+def test_services_data(catalog: Catalog) -> None:
     assert not catalog.service("xray").ipv6
     assert not catalog.service("ssm").ipv6
     for name in ("sqs", "dynamodb", "s3", "sts", "lambda", "logs", "sns", "events", "kms"):
@@ -249,10 +266,10 @@ def test_services_data(catalog: cost.Catalog) -> None:
 
 
 def test_money_rounds_half_up_for_display_only() -> None:
-    assert cost.usd(D("32.845")) == "32.85"
-    assert cost.usd(D("0.005")) == "0.01"
-    assert cost.usd(D("0.41")) == "0.41"
-    assert cost.plain(D("0.0450")) == "0.045"
+    assert usd(D("32.845")) == "32.85"
+    assert usd(D("0.005")) == "0.01"
+    assert usd(D("0.41")) == "0.41"
+    assert plain(D("0.0450")) == "0.045"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,28 +279,28 @@ def test_money_rounds_half_up_for_display_only() -> None:
 
 def test_single_nat_two_azs_is_36_50() -> None:
     est = priced(single_nat_plan(2))
-    items = {i.label: cost.usd(i.usd) for i in est.fixed}
+    items = {i.label: usd(i.usd) for i in est.fixed}
     assert items["NAT gateway"] == "32.85"
     assert items["public IPv4 address"] == "3.65"
-    assert cost.usd(est.fixed_usd) == "36.50"
+    assert usd(est.fixed_usd) == "36.50"
 
 
 def test_per_az_nat_three_azs_is_109_50() -> None:
     plan = per_az_nat_plan(3)
-    summary = cost.summarize_plan(plan, cost.load_catalog())
+    summary = summarize_plan(plan, load_catalog())
     assert (summary.nat_gateways, summary.public_ipv4, summary.azs) == (3, 3, 3)
-    assert cost.usd(priced(plan, azs=3).fixed_usd) == "109.50"
+    assert usd(priced(plan, azs=3).fixed_usd) == "109.50"
 
 
 def test_sqs_interface_endpoint_in_two_subnets_is_14_60() -> None:
     est = priced(sqs_endpoint_plan())
     [endpoint] = [i for i in est.fixed if i.label.startswith("interface endpoint")]
-    assert (endpoint.label, endpoint.azs, cost.usd(endpoint.usd)) == (
+    assert (endpoint.label, endpoint.azs, usd(endpoint.usd)) == (
         "interface endpoint sqs",
         2,
         "14.60",
     )
-    assert cost.usd(est.fixed_usd) == "14.60"
+    assert usd(est.fixed_usd) == "14.60"
 
 
 @pytest.mark.parametrize("azs", [1, 2, 3, 4, 6])
@@ -299,9 +316,9 @@ def test_egress_only_costs_nothing_at_any_az_count(azs: int) -> None:
 
 def test_eu_central_1_fixed_costs() -> None:
     est = priced(single_nat_plan(2, "eu-central-1"), region="eu-central-1")
-    assert cost.usd(est.fixed_usd) == "41.61"  # 0.052 x 730 = 37.96, + 3.65
-    p = cost.load_prices("eu-central-1")
-    assert cost.usd(cost.interface_endpoint_monthly(p, 2)) == "17.52"
+    assert usd(est.fixed_usd) == "41.61"  # 0.052 x 730 = 37.96, + 3.65
+    p = load_prices("eu-central-1")
+    assert usd(interface_endpoint_monthly(p, 2)) == "17.52"
 
 
 def test_ap_southeast_1_fixed_and_dto() -> None:
@@ -310,9 +327,9 @@ def test_ap_southeast_1_fixed_and_dto() -> None:
         {"internet_ipv4_only": 300},
         region="ap-southeast-1",
     )
-    assert cost.usd(est.fixed_usd) == "46.72"  # 0.059 x 730 = 43.07, + 3.65
-    assert cost.usd(est.dto_usd) == "24.00"  # 200 GB x 0.12
-    assert cost.usd(est.variable_usd) == "41.70"  # + 300 x 0.059 = 17.70
+    assert usd(est.fixed_usd) == "46.72"  # 0.059 x 730 = 43.07, + 3.65
+    assert usd(est.dto_usd) == "24.00"  # 200 GB x 0.12
+    assert usd(est.variable_usd) == "41.70"  # + 300 x 0.059 = 17.70
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,38 +341,38 @@ def test_100_gb_ipv4_internet_through_one_nat_is_4_50() -> None:
     est = priced(single_nat_plan(2), {"internet_ipv4_only": 100})
     row = next(c for c in est.classes if c.traffic_class == "internet_ipv4_only")
     assert row.path is not None and row.path.via == "NAT gateway" and row.path.internet
-    assert cost.usd(row.usd) == "4.50"
+    assert usd(row.usd) == "4.50"
     assert est.dto_usd == 0  # all 100 GB inside the free allowance
-    assert cost.usd(est.variable_usd) == "4.50"
-    assert cost.usd(est.total_usd) == "41.00"
+    assert usd(est.variable_usd) == "4.50"
+    assert usd(est.total_usd) == "41.00"
 
 
 def test_300_gb_ipv4_internet_through_one_nat() -> None:
     est = priced(single_nat_plan(2), {"internet_ipv4_only": 300})
-    assert cost.usd(next(c.usd for c in est.classes if c.gb)) == "13.50"
-    assert cost.usd(est.dto_usd) == "18.00"  # (300 - 100 free) x 0.09
-    assert cost.usd(est.variable_usd) == "31.50"
+    assert usd(next(c.usd for c in est.classes if c.gb)) == "13.50"
+    assert usd(est.dto_usd) == "18.00"  # (300 - 100 free) x 0.09
+    assert usd(est.variable_usd) == "31.50"
 
 
 def test_eu_central_1_traffic() -> None:
     est = priced(
         single_nat_plan(2, "eu-central-1"), {"internet_ipv4_only": 300}, region="eu-central-1"
     )
-    assert cost.usd(est.variable_usd) == "33.60"  # 300 x 0.052 = 15.60, + 200 x 0.09
+    assert usd(est.variable_usd) == "33.60"  # 300 x 0.052 = 15.60, + 200 x 0.09
 
 
 def test_dto_free_allowance_applies_once_to_the_internet_sum() -> None:
     est = priced(single_nat_plan(2), {"internet_ipv6": 60, "internet_ipv4_only": 60})
     assert est.internet_gb == 120
-    assert cost.usd(est.dto_usd) == "1.80"  # (120 - 100) x 0.09, not 0 + 0
+    assert usd(est.dto_usd) == "1.80"  # (120 - 100) x 0.09, not 0 + 0
     ipv6 = next(c for c in est.classes if c.traffic_class == "internet_ipv6")
     assert ipv6.path is not None and ipv6.path.via == "egress-only internet gateway"
     assert ipv6.usd == 0
 
 
-def test_dto_tiers(prices: cost.RegionPrices) -> None:
-    assert cost.data_transfer_out(prices, D(100)) == 0
-    assert cost.usd(cost.data_transfer_out(prices, D(100 + 10240 + 10))) == "922.45"
+def test_dto_tiers(prices: RegionPrices) -> None:
+    assert data_transfer_out(prices, D(100)) == 0
+    assert usd(data_transfer_out(prices, D(100 + 10240 + 10))) == "922.45"
 
 
 def test_aws_traffic_through_the_egress_only_gateway_is_free() -> None:
@@ -366,13 +383,13 @@ def test_aws_traffic_through_the_egress_only_gateway_is_free() -> None:
     assert paths["aws_ipv6"] == "egress-only internet gateway"
 
 
-def test_s3_without_gateway_endpoint(catalog: cost.Catalog, prices: cost.RegionPrices) -> None:
-    eigw_only = cost.Topology(azs=2, egress_only_gateways=1)
-    nat_only = cost.Topology(azs=2, nat_gateways=1)
-    neither = cost.Topology(azs=2)
-    assert cost.route(eigw_only, "s3", prices, catalog).usd_per_gb == 0  # dual-stack endpoint
-    assert cost.route(nat_only, "s3", prices, catalog).usd_per_gb == D("0.045")
-    assert cost.route(neither, "s3", prices, catalog) is None
+def test_s3_without_gateway_endpoint(catalog: Catalog, prices: RegionPrices) -> None:
+    eigw_only = Topology(azs=2, egress_only_gateways=1)
+    nat_only = Topology(azs=2, nat_gateways=1)
+    neither = Topology(azs=2)
+    assert route(eigw_only, "s3", prices, catalog).usd_per_gb == 0  # dual-stack endpoint
+    assert route(nat_only, "s3", prices, catalog).usd_per_gb == D("0.045")
+    assert route(neither, "s3", prices, catalog) is None
 
 
 def test_ipv4_only_aws_service_needs_an_endpoint_for_such_a_service() -> None:
@@ -381,7 +398,7 @@ def test_ipv4_only_aws_service_needs_an_endpoint_for_such_a_service() -> None:
     xray = make_plan([*egress_only_changes(2), interface_endpoint("xray", ["a", "b"])])
     est = priced(xray, {"aws_ipv4_only": 100})
     assert est.unreachable == ()
-    assert cost.usd(est.variable_usd) == "1.00"  # 100 GB x 0.01
+    assert usd(est.variable_usd) == "1.00"  # 100 GB x 0.01
 
 
 def test_unreachable_classes_are_reported() -> None:
@@ -396,27 +413,27 @@ def test_unreachable_classes_are_reported() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_seed_002_table_from_its_own_inputs(prices: cost.RegionPrices) -> None:
+def test_seed_002_table_from_its_own_inputs(prices: RegionPrices) -> None:
     """Lambda (free tier) 0.00, custom metric 0.40, NAT 32.40: the article's 720 h and 0.40."""
     seed = replace(prices, hours_per_month=D(720), cloudwatch_custom_metric_month=D("0.40"))
-    every_five_minutes = cost.LambdaUsage(invocations=12 * 24 * 30, duration_ms=D(1000))
-    assert cost.usd(cost.lambda_monthly(seed, every_five_minutes, free_tier=True)) == "0.00"
-    assert cost.usd(cost.custom_metrics_monthly(seed, 1)) == "0.40"
-    assert cost.usd(cost.nat_gateway_monthly(seed, 1)) == "32.40"  # 0.045 x 720
+    every_five_minutes = LambdaUsage(invocations=12 * 24 * 30, duration_ms=D(1000))
+    assert usd(lambda_monthly(seed, every_five_minutes, free_tier=True)) == "0.00"
+    assert usd(custom_metrics_monthly(seed, 1)) == "0.40"
+    assert usd(nat_gateway_monthly(seed, 1)) == "32.40"  # 0.045 x 720
     # corrected: 730 h a month, and today's first-tier metric price
-    assert cost.usd(cost.nat_gateway_monthly(prices, 1)) == "32.85"
-    assert cost.usd(cost.custom_metrics_monthly(prices, 1)) == "0.30"
+    assert usd(nat_gateway_monthly(prices, 1)) == "32.85"
+    assert usd(custom_metrics_monthly(prices, 1)) == "0.30"
     # and what the article leaves out since Feb 2024: the NAT's public IPv4 address
-    assert cost.usd(cost.public_ipv4_monthly(prices, 1)) == "3.65"
+    assert usd(public_ipv4_monthly(prices, 1)) == "3.65"
 
 
-def test_lambda_cost(prices: cost.RegionPrices) -> None:
-    usage = cost.LambdaUsage(invocations=1_000_000, duration_ms=D(100), memory_mb=128)
+def test_lambda_cost(prices: RegionPrices) -> None:
+    usage = LambdaUsage(invocations=1_000_000, duration_ms=D(100), memory_mb=128)
     assert usage.gb_seconds == D(12500)
-    assert cost.usd(cost.lambda_monthly(prices, usage)) == "0.41"  # 0.20 + 12500 x 0.0000166667
+    assert usd(lambda_monthly(prices, usage)) == "0.41"  # 0.20 + 12500 x 0.0000166667
     arm = replace(usage, arch="arm64")
-    assert cost.usd(cost.lambda_monthly(prices, arm)) == "0.37"  # 0.20 + 0.166...
-    assert cost.lambda_monthly(prices, usage, free_tier=True) == 0
+    assert usd(lambda_monthly(prices, arm)) == "0.37"  # 0.20 + 0.166...
+    assert lambda_monthly(prices, usage, free_tier=True) == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,30 +452,30 @@ def test_deleted_resources_do_not_count_but_replaced_ones_do() -> None:
             change("aws_nat_gateway", "upd", {"connectivity_type": "public"}, actions=("update",)),
         ]
     )
-    assert cost.summarize_plan(plan, cost.load_catalog()).nat_gateways == 3
+    assert summarize_plan(plan, load_catalog()).nat_gateways == 3
 
 
 def test_private_nat_gateways_are_not_egress() -> None:
     plan = make_plan(
         [*egress_only_changes(2), change("aws_nat_gateway", "p", {"connectivity_type": "private"})]
     )
-    summary = cost.summarize_plan(plan, cost.load_catalog())
+    summary = summarize_plan(plan, load_catalog())
     assert (summary.nat_gateways, summary.private_nat_gateways, summary.public_ipv4) == (0, 1, 0)
     assert any("private NAT" in n for n in summary.notes(2))
 
 
 def test_public_ipv4_counts_eips_and_at_least_one_per_nat() -> None:
-    catalog = cost.load_catalog()
+    catalog = load_catalog()
     nat_only = make_plan([change("aws_nat_gateway", "x", {}), *subnets(2)])
-    assert cost.summarize_plan(nat_only, catalog).public_ipv4 == 1  # its EIP made elsewhere
+    assert summarize_plan(nat_only, catalog).public_ipv4 == 1  # its EIP made elsewhere
     spare = make_plan([*nat_changes(1), change("aws_eip", "spare", {"domain": "vpc"})])
-    assert cost.summarize_plan(spare, catalog).public_ipv4 == 2
+    assert summarize_plan(spare, catalog).public_ipv4 == 2
 
 
 def test_endpoint_width_from_after_unknown_list() -> None:
     endpoint = interface_endpoint("xray", None, after_unknown={"subnet_ids": [True, True, True]})
     plan = make_plan([*egress_only_changes(3), endpoint])
-    [found] = cost.summarize_plan(plan, cost.load_catalog()).interface_endpoints
+    [found] = summarize_plan(plan, load_catalog()).interface_endpoints
     assert (found.service, found.azs, found.azs_from) == ("xray", 3, "after_unknown")
 
 
@@ -476,7 +493,7 @@ def test_endpoint_width_from_configuration_resource_references() -> None:
         ]
     }
     plan = make_plan([*egress_only_changes(3), endpoint], root_module=config)
-    [found] = cost.summarize_plan(plan, cost.load_catalog()).interface_endpoints
+    [found] = summarize_plan(plan, load_catalog()).interface_endpoints
     assert (found.azs, found.azs_from) == (3, "configuration")
 
 
@@ -499,7 +516,7 @@ def test_endpoint_width_from_indexed_references() -> None:
         ]
     }
     plan = make_plan([*egress_only_changes(3), endpoint], root_module=config)
-    [found] = cost.summarize_plan(plan, cost.load_catalog()).interface_endpoints
+    [found] = summarize_plan(plan, load_catalog()).interface_endpoints
     assert found.azs == 2
 
 
@@ -543,7 +560,7 @@ def test_endpoint_width_through_module_variable_and_output() -> None:
         }
     }
     plan = make_plan([*vpc_subnets, endpoint], root_module=config)
-    summary = cost.summarize_plan(plan, cost.load_catalog())
+    summary = summarize_plan(plan, load_catalog())
     [found] = summary.interface_endpoints
     assert (found.azs, found.azs_from, summary.azs) == (3, "configuration", 3)
 
@@ -560,7 +577,7 @@ def test_endpoint_width_from_root_variable_value() -> None:
         ]
     }
     plan = make_plan([endpoint], root_module=config, variables={"subnets": ["s-1", "s-2"]})
-    [found] = cost.summarize_plan(plan, cost.load_catalog()).interface_endpoints
+    [found] = summarize_plan(plan, load_catalog()).interface_endpoints
     assert (found.azs, found.azs_from) == (2, "configuration")
 
 
@@ -576,11 +593,67 @@ def test_endpoint_width_unknown_is_assumed_one_per_az() -> None:
         ]
     }
     plan = make_plan([*egress_only_changes(3), endpoint], root_module=config)
-    summary = cost.summarize_plan(plan, cost.load_catalog())
+    summary = summarize_plan(plan, load_catalog())
     [found] = summary.interface_endpoints
     assert (found.azs, found.azs_from) == (None, "unknown")
-    assert summary.topology(3).interface_endpoints == (cost.Endpoint("xray", 3),)
+    assert summary.topology(3).interface_endpoints == (Endpoint("xray", 3),)
     assert any("assumed one per AZ (3" in n for n in summary.notes(3))
+
+
+def test_endpoint_width_from_the_azs_of_the_subnets_it_draws_from() -> None:
+    """The shape of real plans: the list is unknown, and built from a local in a for-expression.
+
+    modules/dual-stack-vpc has ``private_subnet_ids = [for az in local.azs :
+    aws_subnet.this["private/${az}"].id]``; aws_subnet.this also holds the public and isolated
+    subnets, in the same AZs. One subnet per AZ at most: the endpoint spans those AZs.
+    """
+    module = "module.endpoints"
+    endpoint = interface_endpoint("sqs", None, after_unknown={"subnet_ids": True}, module=module)
+    vpc_subnets = [
+        change(
+            "aws_subnet",
+            "this",
+            {"availability_zone": f"us-east-1{z}"},
+            key=f"{tier}/us-east-1{z}",
+            module="module.vpc",
+        )
+        for tier in ("public", "private", "isolated")
+        for z in "ab"
+    ]
+    config = {
+        "module_calls": {
+            "vpc": {
+                "module": {
+                    "outputs": {
+                        "private_subnet_ids": {
+                            "expression": {"references": ["local.azs", "aws_subnet.this"]}
+                        }
+                    }
+                }
+            },
+            "endpoints": {
+                "expressions": {
+                    "subnet_ids": {"references": ["module.vpc.private_subnet_ids", "module.vpc"]}
+                },
+                "module": {
+                    "resources": [
+                        {
+                            "type": "aws_vpc_endpoint",
+                            "name": "interface",
+                            "expressions": {"subnet_ids": {"references": ["var.subnet_ids"]}},
+                        }
+                    ]
+                },
+            },
+        }
+    }
+    plan = make_plan([*vpc_subnets, endpoint], root_module=config)
+    summary = summarize_plan(plan, load_catalog())
+    [found] = summary.interface_endpoints
+    assert (found.azs, found.azs_from, summary.azs) == (2, "subnet_azs", 2)
+    assert summary.topology(3).interface_endpoints == (Endpoint("sqs", 2),)  # not --azs
+    assert summary.notes(3) == []
+    assert usd(priced(plan, azs=3).fixed_usd) == "14.60"
 
 
 def test_planned_values_only_plan() -> None:
@@ -614,20 +687,20 @@ def test_planned_values_only_plan() -> None:
             }
         },
     }
-    summary = cost.summarize_plan(plan, cost.load_catalog())
+    summary = summarize_plan(plan, load_catalog())
     assert (summary.nat_gateways, summary.egress_only_gateways, summary.region) == (1, 1, None)
 
 
 def test_region_from_provider_variable_or_subnet_zones() -> None:
-    catalog = cost.load_catalog()
+    catalog = load_catalog()
     by_var = make_plan(subnets(2), region=None, variables={"region": "eu-central-1"})
     by_var["configuration"]["provider_config"]["aws"] = {
         "name": "aws",
         "expressions": {"region": {"references": ["var.region"]}},
     }
-    assert cost.summarize_plan(by_var, catalog).region == "eu-central-1"
+    assert summarize_plan(by_var, catalog).region == "eu-central-1"
     by_zone = make_plan(subnets(2, "ap-southeast-1"), region=None)
-    assert cost.summarize_plan(by_zone, catalog).region == "ap-southeast-1"
+    assert summarize_plan(by_zone, catalog).region == "ap-southeast-1"
 
 
 def test_lambda_functions_and_the_ipv6_switch() -> None:
@@ -642,7 +715,7 @@ def test_lambda_functions_and_the_ipv6_switch() -> None:
             ),
         ]
     )
-    summary = cost.summarize_plan(plan, cost.load_catalog())
+    summary = summarize_plan(plan, load_catalog())
     found = {f.address: (f.in_vpc, f.ipv6_allowed) for f in summary.functions}
     assert found == {
         "aws_lambda_function.private": (True, True),
@@ -657,9 +730,9 @@ def test_lambda_functions_and_the_ipv6_switch() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_patterns_side_by_side(catalog: cost.Catalog, prices: cost.RegionPrices) -> None:
-    comparison = cost.compare_patterns(2, {"internet_ipv4_only": D(100)}, prices, catalog)
-    totals = {name: cost.usd(e.total_usd) for name, e in comparison.estimates.items()}
+def test_patterns_side_by_side(catalog: Catalog, prices: RegionPrices) -> None:
+    comparison = compare_patterns(2, {"internet_ipv4_only": D(100)}, prices, catalog)
+    totals = {name: usd(e.total_usd) for name, e in comparison.estimates.items()}
     assert totals == {
         "egress-only": "0.00",
         "nat-single": "41.00",
@@ -676,52 +749,44 @@ def test_patterns_side_by_side(catalog: cost.Catalog, prices: cost.RegionPrices)
 
 
 def test_split_pays_dto_only_beyond_the_free_allowance(
-    catalog: cost.Catalog, prices: cost.RegionPrices
+    catalog: Catalog, prices: RegionPrices
 ) -> None:
-    comparison = cost.compare_patterns(2, {"internet_ipv4_only": D(300)}, prices, catalog)
+    comparison = compare_patterns(2, {"internet_ipv4_only": D(300)}, prices, catalog)
     split = comparison.estimates["split"]
-    assert cost.usd(split.dto_usd) == "18.00"
-    assert cost.usd(split.total_usd) == "18.41"
+    assert usd(split.dto_usd) == "18.00"
+    assert usd(split.total_usd) == "18.41"
 
 
-def test_break_even_endpoints_overtake_one_nat(
-    catalog: cost.Catalog, prices: cost.RegionPrices
-) -> None:
+def test_break_even_endpoints_overtake_one_nat(catalog: Catalog, prices: RegionPrices) -> None:
     """5 IPv4-only services x 2 AZs = 73.00 + 0.01/GB vs one NAT 36.50 + 0.045/GB."""
     services = ("xray", "ssm", "ssmmessages", "ec2messages", "sqs")
-    endpoints = cost.base_topology(
-        2, interface_endpoints=tuple(cost.Endpoint(s, 2) for s in services)
-    )
-    nat = cost.base_topology(2, nat_gateways=1, public_ipv4=1)
-    found = cost.break_even(
+    endpoints = base_topology(2, interface_endpoints=tuple(Endpoint(s, 2) for s in services))
+    nat = base_topology(2, nat_gateways=1, public_ipv4=1)
+    found = break_even(
         (("endpoints", endpoints), ("nat", nat)), "aws_ipv4_only", {}, prices, catalog
     )
     assert found is not None and found.gb is not None
-    assert cost.plain(found.gb.quantize(D("0.01"))) == "1042.86"  # 36.50 / 0.035
+    assert plain(found.gb.quantize(D("0.01"))) == "1042.86"  # 36.50 / 0.035
     assert (found.cheaper_below, found.cheaper_above) == ("nat", "endpoints")
     at = {"aws_ipv4_only": found.gb}
-    a = cost.estimate(endpoints, at, prices, catalog).total_usd
-    b = cost.estimate(nat, at, prices, catalog).total_usd
+    a = estimate(endpoints, at, prices, catalog).total_usd
+    b = estimate(nat, at, prices, catalog).total_usd
     assert abs(a - b) < D("0.000001")
     assert "nat is cheaper below 1042.86 GB/month of aws_ipv4_only" in found.describe()
 
 
-def test_break_even_none_when_one_is_always_cheaper(
-    catalog: cost.Catalog, prices: cost.RegionPrices
-) -> None:
+def test_break_even_none_when_one_is_always_cheaper(catalog: Catalog, prices: RegionPrices) -> None:
     """One xray endpoint in 2 AZs: 14.60 + 0.01/GB beats 36.50 + 0.045/GB at every volume."""
-    endpoint = cost.base_topology(2, interface_endpoints=(cost.Endpoint("xray", 2),))
-    nat = cost.base_topology(2, nat_gateways=1, public_ipv4=1)
-    found = cost.break_even(
-        (("nat", nat), ("endpoint", endpoint)), "aws_ipv4_only", {}, prices, catalog
-    )
+    endpoint = base_topology(2, interface_endpoints=(Endpoint("xray", 2),))
+    nat = base_topology(2, nat_gateways=1, public_ipv4=1)
+    found = break_even((("nat", nat), ("endpoint", endpoint)), "aws_ipv4_only", {}, prices, catalog)
     assert found is not None
     assert found.gb is None and found.cheaper_below == found.cheaper_above == "endpoint"
 
 
-def test_break_even_none_when_parallel(catalog: cost.Catalog, prices: cost.RegionPrices) -> None:
-    topologies = cost.pattern_topologies(3, ("xray",), cost.LambdaUsage())
-    found = cost.break_even(
+def test_break_even_none_when_parallel(catalog: Catalog, prices: RegionPrices) -> None:
+    topologies = pattern_topologies(3, ("xray",), LambdaUsage())
+    found = break_even(
         (("nat-single", topologies["nat-single"]), ("nat-per-az", topologies["nat-per-az"])),
         "internet_ipv4_only",
         {"internet_ipv4_only": D(500)},
@@ -733,24 +798,24 @@ def test_break_even_none_when_parallel(catalog: cost.Catalog, prices: cost.Regio
 
 
 def test_break_even_skips_a_pattern_that_cannot_carry_the_class(
-    catalog: cost.Catalog, prices: cost.RegionPrices
+    catalog: Catalog, prices: RegionPrices
 ) -> None:
-    topologies = cost.pattern_topologies(2, ("xray",), cost.LambdaUsage())
+    topologies = pattern_topologies(2, ("xray",), LambdaUsage())
     pair = (("egress-only", topologies["egress-only"]), ("nat-single", topologies["nat-single"]))
-    assert cost.break_even(pair, "internet_ipv4_only", {}, prices, catalog) is None
+    assert break_even(pair, "internet_ipv4_only", {}, prices, catalog) is None
 
 
 def test_break_even_split_versus_nat_at_many_invocations(
-    catalog: cost.Catalog, prices: cost.RegionPrices
+    catalog: Catalog, prices: RegionPrices
 ) -> None:
     """A busy split function can cost more than a NAT: it overtakes below some volume."""
-    busy = cost.LambdaUsage(invocations=100_000_000, duration_ms=D(200), memory_mb=256)
-    topologies = cost.pattern_topologies(2, (), busy)
+    busy = LambdaUsage(invocations=100_000_000, duration_ms=D(200), memory_mb=256)
+    topologies = pattern_topologies(2, (), busy)
     pair = (("split", topologies["split"]), ("nat-single", topologies["nat-single"]))
-    found = cost.break_even(pair, "internet_ipv4_only", {}, prices, catalog)
+    found = break_even(pair, "internet_ipv4_only", {}, prices, catalog)
     # split: 20.00 requests + 5,000,000 GB-s x 0.0000166667 = 83.3335 -> 103.3335 fixed-ish
     assert found is not None and found.gb is not None
-    assert cost.plain(found.gb.quantize(D("0.01"))) == "1485.19"  # (103.3335 - 36.50) / 0.045
+    assert plain(found.gb.quantize(D("0.01"))) == "1485.19"  # (103.3335 - 36.50) / 0.045
     assert (found.cheaper_below, found.cheaper_above) == ("nat-single", "split")
 
 
@@ -760,7 +825,7 @@ def test_break_even_split_versus_nat_at_many_invocations(
 
 
 def test_parse_traffic() -> None:
-    assert cost.parse_traffic("s3=10, internet_ipv4_only=100.5") == {
+    assert parse_traffic("s3=10, internet_ipv4_only=100.5") == {
         "s3": D(10),
         "internet_ipv4_only": D("100.5"),
     }
@@ -778,7 +843,7 @@ def test_parse_traffic() -> None:
 )
 def test_parse_traffic_errors(spec: str, message: str) -> None:
     with pytest.raises(UserError, match=re.escape(message)):
-        cost.parse_traffic(spec)
+        parse_traffic(spec)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -860,18 +925,6 @@ def test_cli_region_defaults_to_the_plan(
     doc = json.loads(capsys.readouterr().out)
     assert doc["plan"]["fixed_usd"] == "36.50"
     assert any("priced as us-east-1" in n for n in doc["plan"]["notes"])
-
-
-def test_cli_example_uses_stack_plan_example_json(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    fake = types.ModuleType("natless.stack")
-    fake.plan_example_json = lambda name: {"egress-only": egress_only_plan(2)}[name]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "natless.stack", fake)
-    assert main(["cost", "--example", "egress-only"]) == 0
-    out = capsys.readouterr().out
-    assert "Plan: example egress-only" in out
-    assert "Patterns for the same traffic" in out  # the comparison is on by default
 
 
 def bad(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:

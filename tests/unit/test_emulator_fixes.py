@@ -128,3 +128,48 @@ def test_gap_bucket_policy_non_string_condition_always_matches() -> None:
     bucket.policy = json.dumps(TLS_ONLY).encode()
     verdict = bucket.get_permission("s3:PutObject", "arn:aws:s3:::natless-gap/bench/x")
     assert verdict == PermissionResult.DENIED, UPSTREAM_FIXED.format("bucket-policy-tls-condition")
+
+
+def test_gap_group_referencing_rule_loses_its_description(ec2) -> None:
+    vpc_id, _ = _dual_stack_subnet(ec2)
+    source = ec2.create_security_group(GroupName="src", Description="s", VpcId=vpc_id)["GroupId"]
+    target = ec2.create_security_group(GroupName="dst", Description="d", VpcId=vpc_id)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=target,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "UserIdGroupPairs": [{"GroupId": source, "Description": "from the function"}],
+            }
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [target]}])
+    ingress = [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+    assert ingress and not ingress[0].get("Description"), UPSTREAM_FIXED.format(
+        "security-group-rule-description"
+    )
+
+
+def test_gap_db_parameters_have_no_source(monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        rds = boto3.client("rds", region_name="us-east-1")
+        rds.create_db_parameter_group(
+            DBParameterGroupName="natless-gap", DBParameterGroupFamily="postgres16", Description="x"
+        )
+        rds.modify_db_parameter_group(
+            DBParameterGroupName="natless-gap",
+            Parameters=[
+                {
+                    "ParameterName": "rds.force_ssl",
+                    "ParameterValue": "1",
+                    "ApplyMethod": "immediate",
+                }
+            ],
+        )
+        params = rds.describe_db_parameters(DBParameterGroupName="natless-gap")["Parameters"]
+    (force_ssl,) = [p for p in params if p["ParameterName"] == "rds.force_ssl"]
+    assert "Source" not in force_ssl, UPSTREAM_FIXED.format("db-parameter-source")
