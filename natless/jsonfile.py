@@ -10,8 +10,11 @@ from typing import Any
 from natless.errors import UserError
 
 
-def read_json_file(path: Path, what: str) -> Any:
-    """A JSON document from ``path``; a missing or non-JSON file is a UserError."""
+def read_json_file(path: Path, what: str, *, decimals: bool = False) -> Any:
+    """A JSON document from ``path``; a missing or non-JSON file is a UserError.
+
+    ``decimals``: read non-integer numbers as Decimal (money and volumes), not float.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -23,6 +26,6 @@ def read_json_file(path: Path, what: str) -> Any:
     except OSError as exc:
         raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal if decimals else float)
     except json.JSONDecodeError as exc:
         raise UserError(f"{what} {path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None

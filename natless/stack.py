@@ -126,6 +126,10 @@ class Stack:
         finally:
             self.timings[label] = round(time.monotonic() - started, 2)
 
+    def validate(self) -> None:
+        """``terraform validate``: the configuration is internally consistent."""
+        self._run("validate", lambda: self.tf.execute_command("validate", "-no-color"))
+
     def set_vars(self, tf_vars: dict[str, Any] | None) -> None:
         (self.workdir / VARS_FILE).write_text(json.dumps(tf_vars or {}, indent=2))
 

@@ -62,4 +62,6 @@ def traffic_from_mapping(doc: object, where: str) -> dict[str, Decimal]:
 
 
 def load_traffic_file(path: Path) -> dict[str, Decimal]:
-    return traffic_from_mapping(read_json_file(path, "traffic file"), f"traffic file {path}")
+    return traffic_from_mapping(
+        read_json_file(path, "traffic file", decimals=True), f"traffic file {path}"
+    )

@@ -54,7 +54,9 @@ resource "aws_security_group" "interface" {
   description = "HTTPS from inside the VPC to its interface endpoints"
   vpc_id      = var.vpc_id
 
-  # No egress rules: endpoints only answer. Terraform removes AWS's default allow-all egress.
+  # No egress rules: endpoints only answer (this also removes AWS's default allow-all egress).
+  egress = []
+
   ingress {
     description      = "HTTPS from the VPC's own IPv4 and IPv6 ranges"
     protocol         = "tcp"

@@ -99,7 +99,7 @@ _FLAG_KEYS = {
 def _workload_doc(args: argparse.Namespace) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     if args.file is not None:
-        loaded = read_json_file(args.file, "workload file")
+        loaded = read_json_file(args.file, "workload file", decimals=True)
         if not isinstance(loaded, dict):
             raise UserError(
                 f"workload file {args.file} must hold a JSON object with keys: "

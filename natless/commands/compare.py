@@ -12,7 +12,7 @@ from typing import Any
 
 from natless import paths
 from natless.compare import compare
-from natless.errors import UserError
+from natless.jsonfile import read_json_file
 from natless.report import check_routes, render_table, results_document, write_report
 
 NAME = "compare"
@@ -60,24 +60,6 @@ def run_id(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
-def read_json(path: Path, what: str) -> Any:
-    """A JSON document from ``path``; a missing, unreadable or non-JSON file is a UserError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{what} {path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{what} {path} is a directory, not a JSON file") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{what} {path} is not JSON text") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {what} {path}: {exc.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{what} {path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-
-
 def guess_mode(*results: dict[str, Any]) -> str | None:
     """'emulator' when every recorded peer address is a loopback address; else None."""
     addresses = [
@@ -96,11 +78,13 @@ def guess_mode(*results: dict[str, Any]) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    vpc = read_json(args.vpc, "VPC result")
-    public = read_json(args.public, "public result")
+    vpc = read_json_file(args.vpc, "VPC result")
+    public = read_json_file(args.public, "public result")
     routes = None
     if args.routes is not None:
-        routes = check_routes(read_json(args.routes, "route matrix"), f"route matrix {args.routes}")
+        routes = check_routes(
+            read_json_file(args.routes, "route matrix"), f"route matrix {args.routes}"
+        )
     comparison = compare(vpc, public)  # checks both results
 
     now = datetime.now(UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from natless.demo import Target, describe_reports, results_json, run_demo
+from natless.errors import UserError
 from natless.invoke import DEFAULT_ITERATIONS
 
 NAME = "demo"
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.endpoint_url and not args.aws:
-        raise SystemExit("natless demo: error: --endpoint-url goes with --aws")
+        raise UserError("--endpoint-url goes with --aws (the emulator run needs no endpoint)")
     in_aws = args.aws and not args.endpoint_url
     attempts = args.destroy_attempts or (4 if in_aws else 1)
     target = Target(

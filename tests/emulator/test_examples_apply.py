@@ -103,6 +103,15 @@ def test_vpc_function_is_dual_stack_in_every_private_subnet(deployed: Deployed) 
     assert config["VpcConfig"]["Ipv6AllowedForDualStack"] is True
     public = deployed.clients["lambda"].get_function_configuration(FunctionName=names["public"])
     assert not (public.get("VpcConfig") or {}).get("SubnetIds")
+    for placement, fn in (("vpc", config), ("public", public)):
+        env = fn["Environment"]["Variables"]
+        assert env["NATLESS_PLACEMENT"] == placement
+        assert env["NATLESS_DUALSTACK_SERVICES"] == "sqs"  # SQS over IPv6, S3/DynamoDB IPv4
+        assert env["NATLESS_IP_PREFERENCE"] == "ipv6first"
+        assert env["TABLE_NAME"] == deployed.outputs["table_name"]
+        assert env["QUEUE_URL"] == deployed.outputs["queue_url"]
+        assert env["BUCKET_NAME"] == deployed.outputs["bucket_name"]
+    assert config["CodeSha256"] == public["CodeSha256"]
 
 
 def test_every_subnet_has_its_own_ipv6_slash_64(deployed: Deployed) -> None:
