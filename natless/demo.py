@@ -42,6 +42,8 @@ from natless.sandbox import require_sandbox
 from natless.stack import Stack
 
 STAGES = 7
+# The examples that deploy a Lambda pair (the demo runs and compares it).
+PAIR_EXAMPLES = ("egress-only", "nat-gateway")
 
 
 @dataclass
@@ -100,6 +102,11 @@ def run_demo(
     progress: Progress | None = None,
 ) -> DemoResult:
     source = example_dir(example)
+    if example not in PAIR_EXAMPLES:
+        raise UserError(
+            f"the demo runs a Lambda pair, which examples/{example} does not deploy; choose one "
+            f"of: {', '.join(PAIR_EXAMPLES)}"
+        )
     if not 1 <= iterations <= 10000:
         raise UserError(f"iterations must be 1..10000, got {iterations}")
     run = _Run(example, source, target, iterations, reports_root, run_id or new_run_id())
@@ -108,7 +115,8 @@ def run_demo(
         try:
             result = run.deploy_and_measure(cleanup)
         except BaseException:
-            print("natless: the run stopped early: destroying what it created", file=sys.stderr)
+            if run.created:
+                print("natless: the run stopped early: destroying what it created", file=sys.stderr)
             raise
         # 7. destroy: the ExitStack does it here, or after any failure or Ctrl-C above
         also = " + stop the emulator" if target.mode == "emulator" else ""
@@ -127,6 +135,7 @@ class _Run:
     reports_root: Path
     run_id: str
     progress: Progress = field(default_factory=lambda: Progress(STAGES))
+    created: bool = False  # a Terraform working copy exists (resources may too)
 
     def deploy_and_measure(self, cleanup: ExitStack) -> DemoResult:
         target, progress = self.target, self.progress
@@ -156,6 +165,7 @@ class _Run:
         with progress.stage("apply", f"examples/{self.example} as {tf_vars['name']}"):
             stack = Stack.create(self.source, emulator)
             cleanup.callback(stack.close, target.destroy_attempts, target.destroy_wait_s)
+            self.created = True
             stack.apply(tf_vars)
             outputs = stack.outputs()
         functions = function_names(outputs)

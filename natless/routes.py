@@ -277,28 +277,24 @@ def route_matrix(ec2: Any, lambda_client: Any, functions: list[str]) -> RouteMat
     return RouteMatrix(DESTINATIONS, rows)
 
 
-_SHORT = {
-    GATEWAY_ENDPOINT: "gw-endpoint",
-    EGRESS_ONLY: "egress-only",
-    NAT: "nat",
-    INTERNET_GATEWAY: "igw",
-    LOCAL: "local",
-    UNREACHABLE: "UNREACHABLE",
-    AWS_MANAGED: "aws-managed",
-    OTHER: "other",
-}
+_WITH_ID = (GATEWAY_ENDPOINT, EGRESS_ONLY, NAT, INTERNET_GATEWAY, OTHER)
+
+
+def _cell_text(cell: Cell) -> str:
+    """The target's ID where there is one (vpce-, eigw-, nat-, igw- say what it is)."""
+    if cell.kind in _WITH_ID and cell.target:
+        return cell.target
+    return "UNREACHABLE" if cell.kind == UNREACHABLE else cell.kind
 
 
 def render(matrix: RouteMatrix) -> str:
-    """A terminal table: one line per function subnet, one column per destination."""
-    header = ["function", "subnet (az)", *(d.label for d in matrix.destinations)]
-    lines = [header]
-    for row in matrix.rows:
-        where = f"{row.subnet_id} ({row.az})" if row.subnet_id else "-"
-        cells = []
-        for dest in matrix.destinations:
-            cell = row.cells[dest.key]
-            show_id = cell.kind in (GATEWAY_ENDPOINT, EGRESS_ONLY, NAT, INTERNET_GATEWAY, OTHER)
-            cells.append(f"{_SHORT[cell.kind]} {cell.target}" if show_id else _SHORT[cell.kind])
-        lines.append([row.function, where, *cells])
-    return "\n".join(aligned(header, lines[1:], rule="-"))
+    """A terminal table: one column per function subnet, one line per destination."""
+    header = ["", *(row.function for row in matrix.rows)]
+    lines = [
+        ["subnet", *(row.subnet_id or "(no VPC)" for row in matrix.rows)],
+        ["az", *(row.az or "-" for row in matrix.rows)],
+        ["route table", *(row.route_table_id or "-" for row in matrix.rows)],
+    ]
+    for dest in matrix.destinations:
+        lines.append([dest.label, *(_cell_text(row.cells[dest.key]) for row in matrix.rows)])
+    return "\n".join(aligned(header, lines, rule="-"))

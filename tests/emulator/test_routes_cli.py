@@ -88,8 +88,15 @@ def test_no_credentials(monkeypatch, capsys) -> None:
     assert "no AWS credentials" in capsys.readouterr().err
 
 
+def test_demo_needs_a_pair_example(capsys) -> None:
+    assert main(["demo", "--example", "public-private-split"]) == 2
+    assert "choose one of: egress-only, nat-gateway" in capsys.readouterr().err
+
+
 def test_unknown_example(capsys) -> None:
     assert main(["demo", "--example", "nope"]) == 2
     assert "unknown example 'nope'; choose one of: egress-only, nat-gateway" in (
         capsys.readouterr().err
     )
+    assert main(["demo", "--iterations", "0"]) == 2
+    assert "iterations must be 1..10000" in capsys.readouterr().err
