@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import boto3
 import botocore.exceptions
@@ -23,10 +22,6 @@ def session(region: str | None = None) -> boto3.session.Session:
             "at the emulator with the variables `natless emulator` prints"
         )
     return sess
-
-
-def client(sess: boto3.session.Session, service: str, **kwargs: Any) -> Any:
-    return sess.client(service, **kwargs)
 
 
 def explain(exc: botocore.exceptions.BotoCoreError | botocore.exceptions.ClientError) -> str:

@@ -18,7 +18,6 @@ class Progress:
         self.done = 0
         self.out = out or sys.stderr
         self.timings: dict[str, float] = {}
-        self.started = time.monotonic()
 
     def _say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -47,7 +46,3 @@ class Progress:
         elapsed = time.monotonic() - begun
         self.timings[name] = round(elapsed, 1)
         self._say(f"      {name}: done in {elapsed:.1f} s")
-
-    def summary(self) -> str:
-        parts = ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())
-        return f"total {time.monotonic() - self.started:.1f} s ({parts})"

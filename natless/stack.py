@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import tftest
 
 from natless.errors import UserError
-from natless.paths import EXAMPLES
 from natless.terraform import tftest_for
 from natless.workdir import remove_working_copy, working_copy
 
@@ -107,12 +106,6 @@ class Stack:
         stack = cls(source=source, workdir=workdir, tf=tftest_for(workdir, env))
         stack._run("init", lambda: stack.tf.setup(cleanup_on_exit=False))
         return stack
-
-    @classmethod
-    def example(cls, name: str, emulator: Emulator | None = None) -> Stack:
-        from natless.paths import example_dir
-
-        return cls.create(example_dir(name) if name else EXAMPLES, emulator)
 
     def _run(self, label: str, call: Any) -> Any:
         started = time.monotonic()
