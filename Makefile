@@ -3,28 +3,39 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.natless-installed
+# Two stamps: what the demo and the other user commands need (natless + the emulator), and the
+# developer tools on top (pytest, checkov, ruff), so a first `make demo` installs only the first.
+RUN_STAMP := $(VENV)/.natless-run
+STAMP := $(VENV)/.natless-dev
 TF_DIRS := modules examples tests/fixtures
 # A traffic profile both examples can carry (GB/month per destination class); override with
 # make cost COST_TRAFFIC=... (an IPv4-only class makes the egress-only example exit 1).
 COST_TRAFFIC ?= s3=50,dynamodb=20,aws_ipv6=10,internet_ipv6=5
+# pytest-xdist workers: most of a test's time is the provider's fixed sleeps, so more workers
+# than cores overlap them (see tests/conftest.py for how stacks stay on one worker).
+WORKERS ?= 4
+PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
-.PHONY: help venv test lint fmt scan unit demo e2e cost package clean
+.PHONY: help venv test lint fmt scan unit demo e2e cost package profile bench-suite clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "natless needs Python >= 3.11 (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[emulator]'
+	@touch $@
+
+$(STAMP): $(RUN_STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP) ## create .venv with natless and its dev tools
 
 test: lint scan ## everything CI runs: lint, policy scan, all tests (aws ones skip without a sandbox)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 lint: $(STAMP) ## ruff and terraform fmt -check
 	$(VENV)/bin/ruff check .
@@ -42,18 +53,24 @@ scan: $(STAMP) ## checkov over modules/ and examples/ (0 failed checks allowed)
 unit: $(STAMP) ## only the fast unit tests
 	$(PY) -m pytest -m unit
 
-demo: $(STAMP) ## deploy examples/egress-only on the embedded emulator, check routes, run the pair, compare
+demo: $(RUN_STAMP) ## deploy examples/egress-only on the embedded emulator, check routes, run the pair, compare
 	$(PY) -m natless demo --example egress-only
 
-e2e: $(STAMP) ## the demo pipeline in a real sandbox account (needs NATLESS_SANDBOX_ACCOUNT_ID)
+e2e: $(RUN_STAMP) ## the demo pipeline in a real sandbox account (needs NATLESS_SANDBOX_ACCOUNT_ID)
 	$(PY) -m natless demo --example egress-only --aws
 
-cost: $(STAMP) ## monthly cost comparison for both examples
+cost: $(RUN_STAMP) ## monthly cost comparison for both examples
 	$(PY) -m natless cost --example egress-only --traffic $(COST_TRAFFIC)
 	$(PY) -m natless cost --example nat-gateway --traffic $(COST_TRAFFIC)
 
-package: $(STAMP) ## build build/<function>.zip for every function in lambda_src/
+package: $(RUN_STAMP) ## build build/<function>.zip for every function in lambda_src/
 	$(PY) -m natless package
+
+profile: $(STAMP) ## the test suite with per-module times and Terraform processes (no lint/scan)
+	$(PY) -m tests.tools.profile -- $(PYTEST_PARALLEL) -q --durations=15
+
+bench-suite: $(STAMP) ## profile, then one demo: wall time, tests, applies, demo stage times
+	$(PY) -m tests.tools.profile --demo -- $(PYTEST_PARALLEL) -q
 
 clean: ## remove build output, reports and scratch state (not .venv)
 	rm -rf build reports .natless .pytest_cache

@@ -24,12 +24,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from natless.cost import DEFAULT_AZS, Endpoint, Estimate, Topology, estimate
+from natless.cost import (
+    DEFAULT_AZS,
+    Endpoint,
+    Estimate,
+    Topology,
+    check_azs,
+    estimate,
+    lambda_usage,
+)
 from natless.errors import UserError
-from natless.money import ZERO, parse_gb, plain, usd
+from natless.money import ZERO, plain, usd
 from natless.patterns import base_topology, break_even
 from natless.pricing import DEFAULT_REGION, LambdaUsage, RegionPrices, interface_endpoint_monthly
 from natless.services import GATEWAY_SERVICES, Catalog
+from natless.traffic import parse_volume
 
 SPLIT_PAYLOAD_LIMIT_MB = Decimal(6)
 IPV4_CLASSES = frozenset({"aws_ipv4_only", "internet_ipv4_only"})
@@ -87,16 +96,24 @@ class Workload:
 
 
 def parse_destinations(spec: object, catalog: Catalog) -> dict[str, Decimal]:
-    """AWS services with GB/month: ``"sqs,xray=2"``, ``["sqs", "xray"]`` or ``{"xray": 2}``."""
+    """AWS services with GB/month: ``"sqs,xray=2"``, ``["sqs", "xray"]`` or ``{"xray": 2}``.
+
+    An empty list is a UserError: leave ``aws`` out when the function calls no AWS service.
+    """
     if isinstance(spec, str):
-        pairs = [item.partition("=")[::2] for item in spec.split(",") if item.strip()]
-        items: list[tuple[object, object]] = [(k, v or "0") for k, v in pairs]
+        parts = [item.partition("=") for item in spec.split(",") if item.strip()]
+        items: list[tuple[object, object]] = [(k, v if sep else "0") for k, sep, v in parts]
     elif isinstance(spec, list):
         items = [(name, 0) for name in spec]
     elif isinstance(spec, dict):
         items = list(spec.items())
     else:
         raise UserError(f"aws services must be a list or NAME=GB pairs, got {spec!r}")
+    if not items:
+        raise UserError(
+            f"aws is empty ({spec!r}): name the AWS services the function calls, e.g. "
+            "sqs,xray=0.5, or leave it out"
+        )
     found: dict[str, Decimal] = {}
     for name, volume in items:
         if not isinstance(name, str):
@@ -104,16 +121,22 @@ def parse_destinations(spec: object, catalog: Catalog) -> dict[str, Decimal]:
         service = catalog.service(name)
         if service.name in found:
             raise UserError(f"AWS service {service.name!r} is listed twice")
-        found[service.name] = parse_gb(volume, f"volume for {service.name}")
+        found[service.name] = parse_volume(volume, f"aws volume for {service.name}")
     return found
 
 
 def _names(value: object, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    raise UserError(f"{what} must be a list of names, got {value!r}")
+        names = tuple(v.strip() for v in value.split(",") if v.strip())
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        names = tuple(v.strip() for v in value if v.strip())
+    else:
+        raise UserError(f"{what} must be a list of names, got {value!r}")
+    if not names:
+        raise UserError(
+            f"{what} is empty ({value!r}): name at least one, e.g. rds,elasticache, or leave it out"
+        )
+    return names
 
 
 def _integer(value: object, what: str) -> int:
@@ -124,7 +147,9 @@ def _integer(value: object, what: str) -> int:
     except ArithmeticError:
         raise UserError(f"{what} must be a whole number, got {value!r}") from None
     if not number.is_finite() or number != number.to_integral_value():
-        raise UserError(f"{what} must be a whole number, got {value!r}")
+        raise UserError(f"{what} must be a whole number, got {value}")
+    if number.adjusted() > 15:  # int() of 1e999999999 would take forever
+        raise UserError(f"{what} is too large: {value}")
     return int(number)
 
 
@@ -136,8 +161,11 @@ def _milliseconds(value: object) -> Decimal:
     except ArithmeticError:
         raise UserError(f"duration_ms must be a number of milliseconds, got {value!r}") from None
     if not number.is_finite():
-        raise UserError(f"duration_ms must be a finite number of milliseconds, got {value!r}")
+        raise UserError(f"duration_ms must be a finite number of milliseconds, got {value}")
     return number
+
+
+_USAGE_KEYS = {k: k for k in ("invocations", "duration_ms", "memory_mb", "arch")}
 
 
 def _flag(value: object, what: str) -> bool:
@@ -157,25 +185,28 @@ def workload_from_mapping(doc: Mapping[str, Any], catalog: Catalog) -> Workload:
 
     def volume(key: str) -> Decimal | None:
         value = doc.get(key)
-        return None if value is None else parse_gb(value, key.removesuffix("_gb") + " volume")
+        return None if value is None else parse_volume(value, key.removesuffix("_gb") + " volume")
 
-    usage = LambdaUsage(
+    usage = lambda_usage(
         invocations=_integer(doc.get("invocations", defaults.invocations), "invocations"),
         duration_ms=_milliseconds(doc.get("duration_ms", defaults.duration_ms)),
         memory_mb=_integer(doc.get("memory_mb", defaults.memory_mb), "memory_mb"),
         arch=str(doc.get("arch", defaults.arch)),
+        names=_USAGE_KEYS,
     )
-    return Workload(
-        aws=parse_destinations(doc.get("aws", []), catalog),
+    workload = Workload(
+        aws=parse_destinations(doc["aws"], catalog) if "aws" in doc else {},
         ipv6_api_gb=volume("ipv6_api_gb"),
         ipv4_api_gb=volume("ipv4_api_gb"),
-        private=_names(doc.get("private", []), "private resources"),
+        private=_names(doc["private"], "private resources") if "private" in doc else (),
         azs=_integer(doc.get("azs", DEFAULT_AZS), "azs"),
         region=str(doc.get("region", DEFAULT_REGION)),
         high_availability=_flag(doc.get("high_availability", False), "high_availability"),
         split_allowed=_flag(doc.get("split_allowed", True), "split_allowed"),
         usage=usage,
     )
+    check_azs(workload.azs, workload.region, "azs")
+    return workload
 
 
 # ---------------------------------------------------------------------------------------------

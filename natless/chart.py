@@ -2,8 +2,9 @@
 
 One row per operation, VPC above public: every successful call as a faint dot (400 at most),
 the box from p25 to p75 and a thick bar at the median. To the right of each row: the VPC/public
-ratio of medians, its 95 % bootstrap interval and the verdict (see natless.compare). The PNG is
-saved with a 128-colour palette, which keeps it well under 200 KB.
+ratio of medians, its 95 % interval (bootstrap widened by the A/A noise between runs) and the
+verdict (see natless.compare). The PNG is saved with a 128-colour palette, which keeps it well
+under 200 KB.
 """
 
 from __future__ import annotations
@@ -195,7 +196,8 @@ def _annotate(ax: Any, op: OperationComparison, y: float) -> None:
         text, detail = "no data", "a placement has no successful call"
     else:
         text = f"x{op.ratio:.2f}  {VERDICT_TEXT.get(op.verdict, op.verdict)}"
-        detail = f"95% CI {op.ci_low:.3f}-{op.ci_high:.3f}"
+        low, high = op.run_ci_low or op.ci_low, op.run_ci_high or op.ci_high
+        detail = f"95% CI {low:.3f}-{high:.3f}"
     transform = ax.get_yaxis_transform()
     ax.text(
         1.02,

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from natless.errors import UserError
 from natless.money import ZERO, plain, usd
 from natless.pricing import (
+    ARCHITECTURES,
     LambdaUsage,
     RegionPrices,
     data_transfer_out,
@@ -42,6 +44,57 @@ from natless.services import GATEWAY_SERVICES, Catalog
 from natless.traffic import INTERNET_CLASSES, TRAFFIC_CLASSES
 
 DEFAULT_AZS = 2
+# Availability zones of each priced region as AWS's "Regions and Zones" page lists them
+# (us-east-1 use1-az1..az6, eu-central-1 euc1-az1..az3, ap-southeast-1 apse1-az1..az3); an
+# upper bound for the cost model only: dual-stack-vpc checks the live count at plan time. A region
+# that natless/data/pricing.json gains without an entry here is bounded by MAX_AZS.
+REGION_AZS = {"us-east-1": 6, "eu-central-1": 3, "ap-southeast-1": 3}
+MAX_AZS = max(REGION_AZS.values())
+# The split pattern's function: at most 10^12 invocations a month (over 380,000 a second, all
+# month; larger counts are typos and overflow the price arithmetic) and Lambda's limits.
+MAX_INVOCATIONS = 10**12
+MAX_DURATION_MS = Decimal(900_000)  # Lambda's 15-minute timeout
+MEMORY_MB = (128, 10240)
+
+
+def check_azs(azs: int, region: str | None, what: str = "--azs") -> int:
+    """``azs`` if it is 1..the AZ count of ``region`` (unknown or None: MAX_AZS); else UserError."""
+    if azs < 1:
+        raise UserError(f"{what} must be >= 1, got {azs}")
+    limit = REGION_AZS.get(region or "", MAX_AZS)
+    if azs > limit:
+        where = (
+            f"{region} has {limit} availability zones"
+            if region in REGION_AZS
+            else f"no priced region has more than {MAX_AZS} availability zones"
+        )
+        raise UserError(f"{what} must be 1..{limit} ({where}), got {azs}")
+    return azs
+
+
+def lambda_usage(
+    invocations: int, duration_ms: Decimal, memory_mb: int, arch: str, names: Mapping[str, str]
+) -> LambdaUsage:
+    """A :class:`LambdaUsage` within Lambda's limits; errors name ``names[field]`` (a flag)."""
+    if not 0 <= invocations <= MAX_INVOCATIONS:
+        raise UserError(
+            f"{names['invocations']} must be 0..{MAX_INVOCATIONS:,} per month, got {invocations}"
+        )
+    duration = Decimal(duration_ms)
+    if not duration.is_finite() or not 0 < duration <= MAX_DURATION_MS:
+        raise UserError(
+            f"{names['duration_ms']} must be more than 0 and at most {MAX_DURATION_MS} ms "
+            f"(Lambda's 15-minute timeout), got {duration_ms}"
+        )
+    if not MEMORY_MB[0] <= memory_mb <= MEMORY_MB[1]:
+        raise UserError(
+            f"{names['memory_mb']} must be {MEMORY_MB[0]}..{MEMORY_MB[1]} MB (Lambda memory), "
+            f"got {memory_mb}"
+        )
+    if arch not in ARCHITECTURES:
+        raise UserError(f"{names['arch']} must be one of {', '.join(ARCHITECTURES)}, got {arch!r}")
+    return LambdaUsage(invocations, duration, memory_mb, arch)
+
 
 # ---------------------------------------------------------------------------------------------
 # Topology and paths

@@ -55,13 +55,21 @@ class PackageResult:
 
 def known_functions(src_root: Path = LAMBDA_SRC) -> list[str]:
     """Folders under src_root holding Python code (a handler.py or any *.py), sorted."""
-    if not src_root.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in src_root.iterdir()
-        if p.is_dir() and not p.name.startswith((".", "_")) and any(p.glob("*.py"))
-    )
+    try:
+        if not src_root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in src_root.iterdir()
+            if p.is_dir() and not p.name.startswith((".", "_")) and any(p.glob("*.py"))
+        )
+    except OSError as exc:
+        raise UserError(f"cannot read the function folders in {src_root}: {_reason(exc)}") from None
+
+
+def _reason(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def function_dir(function: str, src_root: Path = LAMBDA_SRC) -> Path:
@@ -75,7 +83,20 @@ def function_dir(function: str, src_root: Path = LAMBDA_SRC) -> Path:
 def build_package(
     function: str, src_root: Path = LAMBDA_SRC, out_dir: Path = BUILD
 ) -> PackageResult:
-    """Build ``out_dir/<function>.zip`` from ``src_root/<function>/`` (plus vendored wheels)."""
+    """Build ``out_dir/<function>.zip`` from ``src_root/<function>/`` (plus vendored wheels).
+
+    A folder that cannot be read or written is a UserError naming it, not a traceback.
+    """
+    try:
+        return _build_package(function, src_root, out_dir)
+    except OSError as exc:
+        raise UserError(
+            f"{function}: cannot build {out_dir / (function + '.zip')} from "
+            f"{src_root / function}: {_reason(exc)}"
+        ) from None
+
+
+def _build_package(function: str, src_root: Path, out_dir: Path) -> PackageResult:
     src = function_dir(function, src_root)
     entries = dict(_source_files(src))
     requirements = src / REQUIREMENTS

@@ -27,11 +27,27 @@ EMULATOR_NOTE = (
     "latency: every call went to a local process on this machine, so the timings describe the "
     "emulator and this computer, not Lambda, VPC networking or the AWS services."
 )
+# On screen, under the table, when the timings come from a local stand-in for AWS.
+LOCAL_CAVEATS = {
+    "emulator": (
+        "CAUTION: emulator run. Both placements called one local emulator process on this machine,",
+        "so these ratios measure the harness and this computer, not AWS (routing is what it "
+        "proves).",
+    ),
+    "endpoint": (
+        "CAUTION: not AWS. Both placements called the same local endpoint, so these ratios",
+        "measure that endpoint, the harness and this computer, not Lambda or VPC networking.",
+    ),
+}
 VERDICT_RULE = (
     f"Ratio: median VPC / median public per call (above 1: slower inside the VPC). "
-    f"95% CI: percentile bootstrap. Verdict: *same* if the whole CI lies within "
+    f"95% CI: the percentile bootstrap interval of the ratio (sampling within these two runs, "
+    f"*bootstrap CI*), widened by the A/A noise: how far the ratio moves between two runs by "
+    f"drift alone, measured from call-order batches of each placement against interleaved "
+    f"batches of the same calls. Verdict, from the widened interval: *same* if it lies within "
     f"[{SAME_BAND[0]:.2f}, {SAME_BAND[1]:.2f}], *slower* if it lies above 1, *faster* if below "
-    f"1, otherwise *inconclusive* (the data cannot rule out a difference of more than 5%)."
+    f"1, otherwise *inconclusive* (the data cannot rule out a difference of more than 5%, or "
+    f"the runs drift too much to tell)."
 )
 TABLE_HEADER = (
     "operation",
@@ -45,9 +61,11 @@ TABLE_HEADER = (
     "p99 public",
     "ratio",
     "95% CI",
+    "A/A noise",
     "verdict",
 )
-RIGHT_ALIGNED = frozenset(range(1, 11))
+RIGHT_ALIGNED = frozenset(range(1, 12))
+BOOTSTRAP_HEADER = "bootstrap CI"  # report.md only: the interval before the A/A widening
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,41 +94,74 @@ def fmt_ci(low: float | None, high: float | None) -> str:
     return "-" if low is None or high is None else f"{low:.3f}-{high:.3f}"
 
 
-def table_rows(comparison: Comparison) -> list[list[str]]:
-    """The cells of the comparison table, one row per operation (header: TABLE_HEADER)."""
+def fmt_noise(floor: float | None) -> str:
+    """The A/A noise floor as a percentage: 1.042 -> '±4.2%'."""
+    return "-" if floor is None else f"±{(floor - 1) * 100:.1f}%"
+
+
+def table_rows(comparison: Comparison, *, bootstrap: bool = False) -> list[list[str]]:
+    """The cells of the comparison table, one row per operation (header: TABLE_HEADER).
+
+    ``bootstrap``: one more cell before the verdict, the bootstrap interval alone.
+    """
     rows = []
     for op in comparison.operations:
         v, p = op.vpc, op.public
-        rows.append(
-            [
-                op.operation,
-                f"{v.calls}/{p.calls}",
-                f"{v.errors}/{p.errors}",
-                fmt_ms(v.p50),
-                fmt_ms(p.p50),
-                fmt_ms(v.p90),
-                fmt_ms(p.p90),
-                fmt_ms(v.p99),
-                fmt_ms(p.p99),
-                fmt_ratio(op.ratio),
-                fmt_ci(op.ci_low, op.ci_high),
-                op.verdict,
-            ]
-        )
+        low, high = op.run_ci_low, op.run_ci_high
+        if low is None or high is None:  # a Comparison built without the A/A estimate
+            low, high = op.ci_low, op.ci_high
+        row = [
+            op.operation,
+            f"{v.calls}/{p.calls}",
+            f"{v.errors}/{p.errors}",
+            fmt_ms(v.p50),
+            fmt_ms(p.p50),
+            fmt_ms(v.p90),
+            fmt_ms(p.p90),
+            fmt_ms(v.p99),
+            fmt_ms(p.p99),
+            fmt_ratio(op.ratio),
+            fmt_ci(low, high),
+            fmt_noise(op.noise_floor),
+        ]
+        if bootstrap:
+            row.append(fmt_ci(op.ci_low, op.ci_high))
+        rows.append([*row, op.verdict])
     return rows
 
 
-def render_table(comparison: Comparison) -> str:
-    """Aligned plain-text table for the terminal; times in ms."""
+def local_caveat(mode: str | None) -> tuple[str, ...]:
+    """The lines render_table adds when the timings do not come from AWS."""
+    return LOCAL_CAVEATS.get(mode or "", ())
+
+
+def render_table(comparison: Comparison, *, mode: str | None = None) -> str:
+    """Aligned plain-text table for the terminal; times in ms.
+
+    ``mode``: where the results came from ("emulator", "endpoint", "aws" or None); on the
+    emulator or another local endpoint, a caveat under the table says what ratios measure.
+    """
     lines = aligned(TABLE_HEADER, table_rows(comparison), RIGHT_ALIGNED)
-    lines.append("(times in ms; ratio = median VPC / median public; verdict about the VPC side)")
+    lines.append(
+        "(times in ms; ratio = median VPC / median public; 95% CI = bootstrap widened by the "
+        "A/A noise between runs; verdict about the VPC side)"
+    )
     lines += [f"failed: {line}" for line in error_summary(comparison)]
+    lines += local_caveat(mode)
     return "\n".join(lines)
 
 
+def _text(value: Any) -> str:
+    """Plain text for any JSON-like value: mappings as ``key: value, ...``, lists comma-joined."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(_text(v) for v in value) or "-"
+    return "-" if value is None or value == "" else str(value)
+
+
 def _cell(value: Any) -> str:
-    text = "-" if value is None or value == "" else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _text(value).replace("|", "\\|").replace("\n", " ")
 
 
 def markdown_table(
@@ -175,12 +226,20 @@ def route_lines(routes: Mapping[str, Any]) -> list[str]:
 
 
 def _meta_lines(meta: Mapping[str, Any]) -> list[str]:
-    return [f"- **{key}**: {_cell(value)}" for key, value in meta.items()]
+    lines = []
+    for key, value in meta.items():
+        if isinstance(value, Mapping) and value:  # e.g. functions: {vpc: ..., public: ...}
+            lines.append(f"- **{key}**:")
+            lines += [f"  - {_cell(k)}: {_cell(v)}" for k, v in value.items()]
+        else:
+            lines.append(f"- **{key}**: {_cell(value)}")
+    return lines
 
 
 def _run_line(label: str, result: Mapping[str, Any]) -> str:
-    runtime = result.get("runtime") or {}
-    runtime_text = ", ".join(f"{k} {v}" for k, v in runtime.items()) or "unknown runtime"
+    runtime = result.get("runtime")
+    runtime = runtime if isinstance(runtime, Mapping) else {}
+    runtime_text = ", ".join(f"{k} {_text(v)}" for k, v in runtime.items()) or "unknown runtime"
     cold = {True: "cold start", False: "warm"}.get(result.get("cold_start"), "start unknown")
     return (
         f"- **{label}**: {result.get('iterations', '?')} calls per operation, {cold}, "
@@ -201,6 +260,21 @@ def _evidence_lines(vpc: Mapping[str, Any], public: Mapping[str, Any]) -> list[s
     if not rows:
         return ["No network evidence in the results."]
     return markdown_table(["placement", "service", "host", "family", "address"], rows)
+
+
+def _drift_lines(comparison: Comparison) -> list[str]:
+    def pct(sd: float | None) -> str:
+        return "not estimated (too few calls)" if sd is None else f"{sd * 100:.1f}%"
+
+    batches = comparison.batches or "about 30 calls each, 3 to 10"
+    return [
+        f"A/A drift within each run (standard deviation of the level over the run, from "
+        f"call-order batches ({batches}) against interleaved batches): VPC "
+        f"{pct(comparison.drift_vpc)}, public {pct(comparison.drift_public)}; a run's level "
+        f"is assumed to vary between runs {comparison.run_variance_factor:g} times as much "
+        "(in variance). A constant offset of a whole run cannot be seen inside one run: "
+        "repeat the run to measure it."
+    ]
 
 
 def error_summary(comparison: Comparison) -> list[str]:
@@ -251,13 +325,18 @@ def render_markdown(
     if meta.get("mode") == "emulator":
         lines += [f"> {EMULATOR_NOTE}", ""]
     lines += ["## Latency per call (ms)", ""]
-    lines += markdown_table(TABLE_HEADER, table_rows(comparison), RIGHT_ALIGNED)
+    header = (*TABLE_HEADER[:-1], BOOTSTRAP_HEADER, TABLE_HEADER[-1])
+    lines += markdown_table(
+        header, table_rows(comparison, bootstrap=True), RIGHT_ALIGNED | {len(header) - 2}
+    )
     lines += [
         "",
         VERDICT_RULE,
         "",
         f"Bootstrap: {comparison.resamples} resamples, seed "
         f"{comparison.seed}; errors are counted, only successful calls are timed.",
+        "",
+        *_drift_lines(comparison),
         "",
     ]
     lines += _error_lines(comparison)

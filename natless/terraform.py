@@ -21,6 +21,7 @@ from natless.paths import SCRATCH
 MIRROR_ENV = "NATLESS_PROVIDER_MIRROR"
 DEFAULT_MIRRORS = (Path("/opt/tf-plugins"),)
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+GOGC = "400"
 
 # tftest logs every failed command at CRITICAL with its full output; natless reports failures
 # itself (natless.stack.TerraformFailed), so keep tftest's log quiet unless a user configures it.
@@ -56,6 +57,10 @@ def cli_config_text(mirror: Path) -> str:
 def terraform_env() -> dict[str, str]:
     """Environment overrides for every Terraform subprocess natless starts."""
     env = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+    # Terraform and the aws provider are Go programs, and most of a plan's CPU is the provider
+    # loading its schema. With the garbage collector at 400 (Go's default is 100) a plan plus
+    # `show -json` took 7.2 s of CPU instead of 10.6 s, for a peak of 755 MB instead of 594 MB.
+    env["GOGC"] = os.environ.get("GOGC") or GOGC
     mirror = find_mirror()
     if mirror is not None:
         config = SCRATCH / "terraform.rc"

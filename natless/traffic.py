@@ -3,6 +3,9 @@
 The classes (:data:`TRAFFIC_CLASSES`) are what decides the way out of a VPC: S3 and DynamoDB
 (gateway endpoints), AWS services with and without an IPv6 endpoint, and internet destinations
 with and without IPv6. Only the internet classes pay data transfer out (:data:`INTERNET_CLASSES`).
+
+Volumes are checked by :func:`parse_volume`: finite, from 0 to :data:`MAX_GB` GB/month, and no
+finer than :data:`MIN_GB` (one byte).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from natless.errors import UserError
 from natless.jsonfile import read_json_file
-from natless.money import parse_gb
+from natless.money import ZERO, parse_gb
 
 TRAFFIC_CLASSES = (
     "s3",
@@ -23,6 +26,25 @@ TRAFFIC_CLASSES = (
     "internet_ipv4_only",
 )
 INTERNET_CLASSES = frozenset({"internet_ipv6", "internet_ipv4_only"})
+# 10^9 GB (an exabyte) a month is over 30 PB a day, far beyond any Lambda workload: larger
+# volumes are typos, and their prices would overflow the 28 digits of decimal arithmetic.
+MAX_GB = Decimal(10) ** 9
+MIN_GB = Decimal("1e-9")  # one byte: finer volumes are typos (and print as endless zeros)
+
+
+def parse_volume(value: object, what: str) -> Decimal:
+    """A GB/month volume from user input: finite, 0 or MIN_GB..MAX_GB; else a UserError."""
+    number = parse_gb(value, what)
+    if number == 0:
+        return ZERO
+    if number > MAX_GB:
+        raise UserError(
+            f"{what} must be at most {MAX_GB:,.0f} GB/month (an exabyte), got {value}; "
+            "give the monthly volume in GB"
+        )
+    if number < MIN_GB:
+        raise UserError(f"{what} must be 0 or at least 0.000000001 GB/month (a byte), got {value}")
+    return number
 
 
 def _traffic_class(name: object) -> str:
@@ -47,7 +69,7 @@ def parse_traffic(spec: str) -> dict[str, Decimal]:
                 f"classes: {', '.join(TRAFFIC_CLASSES)}"
             )
         key = _traffic_class(name)
-        traffic[key] = parse_gb(value, f"traffic volume for {key}")
+        traffic[key] = parse_volume(value, f"traffic volume for {key}")
     return traffic
 
 
@@ -58,10 +80,15 @@ def traffic_from_mapping(doc: object, where: str) -> dict[str, Decimal]:
             f"{where} must hold a JSON object of CLASS: GB/month, e.g. "
             '{"s3": 10, "internet_ipv4_only": 100}'
         )
-    return {_traffic_class(k): parse_gb(v, f"traffic volume for {k}") for k, v in doc.items()}
+    return {_traffic_class(k): parse_volume(v, f"traffic volume for {k}") for k, v in doc.items()}
 
 
 def load_traffic_file(path: Path) -> dict[str, Decimal]:
-    return traffic_from_mapping(
-        read_json_file(path, "traffic file", decimals=True), f"traffic file {path}"
-    )
+    doc = read_json_file(path, "traffic file", decimals=True)
+    try:
+        return traffic_from_mapping(doc, f"traffic file {path}")
+    except UserError as exc:
+        message = str(exc)
+        if message.startswith(f"traffic file {path}"):
+            raise
+        raise UserError(f"traffic file {path}: {message}") from None

@@ -27,7 +27,8 @@ module "endpoints" {
 module "targets" {
   source = "../../modules/bench-targets"
 
-  name = var.name
+  name               = var.name
+  object_expiry_days = var.object_expiry_days
 }
 
 module "pair" {

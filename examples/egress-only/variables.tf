@@ -26,6 +26,12 @@ variable "az_count" {
   default     = 2
 }
 
+variable "object_expiry_days" {
+  description = "Days before the benchmark bucket's objects expire. null drops the bucket's lifecycle rules: `natless demo` does that on the emulator only, where the provider's fixed 55 s wait for them would be most of the apply; keep a number in AWS."
+  type        = number
+  default     = 7
+}
+
 variable "package_path" {
   description = "Path of the benchmark package. Null: build/bench.zip of this repository (make it with `natless package bench`)."
   type        = string

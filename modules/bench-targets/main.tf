@@ -89,7 +89,11 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
+# Optional only so that a throw-away stack on the emulator can skip the provider's fixed 55 s
+# consistency wait for this resource (object_expiry_days = null); on by default.
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count = var.object_expiry_days == null ? 0 : 1
+
   bucket = aws_s3_bucket.this.id
 
   rule {
@@ -121,6 +125,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   depends_on = [aws_s3_bucket_versioning.this]
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.this
+  to   = aws_s3_bucket_lifecycle_configuration.this[0]
 }
 
 data "aws_iam_policy_document" "tls_only" {

@@ -9,13 +9,13 @@ variable "name" {
 }
 
 variable "object_expiry_days" {
-  description = "Days after which benchmark objects (prefix bench/) expire. Noncurrent versions go 1 day after they are replaced."
+  description = "Days after which benchmark objects (prefix bench/) expire; noncurrent versions go 1 day after they are replaced. null: no lifecycle rules at all (natless's emulator demo does this to skip the provider's 55 s consistency wait; keep a number in AWS)."
   type        = number
   default     = 7
 
   validation {
-    condition     = var.object_expiry_days >= 1 && floor(var.object_expiry_days) == var.object_expiry_days
-    error_message = "object_expiry_days must be a whole number of days, at least 1."
+    condition     = var.object_expiry_days == null || try(var.object_expiry_days >= 1 && floor(var.object_expiry_days) == var.object_expiry_days, false)
+    error_message = "object_expiry_days must be a whole number of days, at least 1 (or null for no lifecycle rules)."
   }
 }
 

@@ -190,7 +190,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_50:X-Ray is opt-in (tracing_mode): the private function has no route to the X-Ray API.
   #checkov:skip=CKV_AWS_117:The pattern puts one function deliberately outside any VPC so that it reaches the AWS APIs without a NAT gateway.
   function_name    = "${var.name}-${each.key}"
-  description      = each.key == "private" ? "natless split: inside the VPC, queries the database, no internet route" : "natless split: outside any VPC, invokes ${var.name}-private and publishes ${var.metric_namespace}/${var.metric_name}"
+  description      = each.key == "private" ? "natless split: inside the VPC, queries the database, no internet route" : "natless split: outside any VPC, invokes ${var.name}-private and publishes its result as a CloudWatch metric"
   role             = aws_iam_role.this[each.key].arn
   filename         = each.value.package_path
   source_code_hash = filebase64sha256(each.value.package_path)

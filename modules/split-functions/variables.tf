@@ -6,6 +6,11 @@ variable "name" {
     condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_-]{0,47}$", var.name))
     error_message = "name must be 1-48 letters, digits, hyphens or underscores, starting with a letter: the longest derived names (\"<name>-private\", \"/aws/lambda/<name>-private\") must stay within Lambda's and IAM's 64 character limits."
   }
+
+  validation {
+    condition     = !startswith(var.name, "sg-")
+    error_message = "name must not start with \"sg-\": AWS reserves that prefix for security group IDs and refuses it in the name of the private function security group (\"<name>-private-...\")."
+  }
 }
 
 variable "private_package_path" {

@@ -58,7 +58,7 @@ resource "aws_security_group" "interface" {
   egress = []
 
   ingress {
-    description      = "HTTPS from the VPC's own IPv4 and IPv6 ranges"
+    description      = "HTTPS from the IPv4 and IPv6 ranges of the VPC"
     protocol         = "tcp"
     from_port        = 443
     to_port          = 443

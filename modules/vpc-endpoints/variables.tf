@@ -7,6 +7,11 @@ variable "name" {
     condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,31}$", var.name))
     error_message = "name must be 1-32 characters of letters, digits and hyphens, starting with a letter."
   }
+
+  validation {
+    condition     = !startswith(var.name, "sg-")
+    error_message = "name must not start with \"sg-\": AWS reserves that prefix for security group IDs and refuses it in its security group name (\"<name>-endpoints-...\")."
+  }
 }
 
 variable "vpc_id" {

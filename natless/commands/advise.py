@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from natless import advise
-from natless.commands.argtypes import decimal_arg
+from natless.commands.argtypes import comma_list, decimal_arg, path_arg, whole_number
 from natless.cost import DEFAULT_AZS
 from natless.errors import UserError
 from natless.jsonfile import read_json_file
@@ -25,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("the workload (flags override --file)")
     what.add_argument(
         "--aws",
+        type=comma_list,
         metavar="LIST",
         help="AWS services, each with optional GB/month: sqs,dynamodb=5,xray=0.5 "
         "(known: see natless/data/services.json)",
@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--ipv6-api",
         nargs="?",
+        type=decimal_arg,
         const="0",
         metavar="GB",
         help="the function calls an IPv6-capable public API (GB/month; 0 if no value)",
@@ -39,14 +40,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--ipv4-api",
         nargs="?",
+        type=decimal_arg,
         const="0",
         metavar="GB",
         help="the function calls an IPv4-only public API (GB/month; 0 if no value)",
     )
     what.add_argument(
-        "--private", metavar="LIST", help="private VPC resources it needs, e.g. rds,elasticache"
+        "--private",
+        type=comma_list,
+        metavar="LIST",
+        help="private VPC resources it needs, e.g. rds,elasticache",
     )
-    what.add_argument("--azs", type=int, help=f"AZs (default {DEFAULT_AZS})")
+    what.add_argument(
+        "--azs",
+        type=whole_number,
+        help=f"AZs (default {DEFAULT_AZS}; at most the region's AZ count)",
+    )
     what.add_argument(
         "--region",
         help=f"price list region (default {DEFAULT_REGION}); priced: {', '.join(known_regions())}",
@@ -67,13 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the IPv4-only calls cannot be made by a function outside the VPC",
     )
     split = parser.add_argument_group("the split pattern's extra public function")
-    split.add_argument("--invocations", type=int, help="per month (default 1,000,000)")
+    split.add_argument("--invocations", type=whole_number, help="per month (default 1,000,000)")
     split.add_argument("--duration-ms", type=decimal_arg, help="default 100")
-    split.add_argument("--memory-mb", type=int, help="default 128")
+    split.add_argument("--memory-mb", type=whole_number, help="default 128")
     split.add_argument("--arch", choices=ARCHITECTURES, help="default x86_64")
     parser.add_argument(
         "--file",
-        type=Path,
+        type=path_arg,
         metavar="JSON",
         help=f"the workload as a JSON object with keys: {', '.join(advise.WORKLOAD_KEYS)}",
     )

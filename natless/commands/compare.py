@@ -7,10 +7,10 @@ import ipaddress
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from natless import paths
+from natless.commands.argtypes import path_arg
 from natless.compare import compare
 from natless.jsonfile import read_json_file
 from natless.report import check_routes, render_table, results_document, write_report
@@ -20,7 +20,8 @@ HELP = "compare a VPC and a public benchmark result: table, report.md, results.j
 EPILOG = (
     "Each result is the JSON the bench function returns (one invocation). The verdict is about "
     "the VPC placement: same (95% CI of the median ratio within 0.95-1.05), slower, faster, or "
-    "inconclusive. Exit status: 0 compared; 2 bad input."
+    "inconclusive; the CI is a bootstrap interval widened by the A/A noise (drift between "
+    "call-order batches of each placement). Exit status: 0 compared; 2 bad input."
 )
 MODES = ("emulator", "aws")
 
@@ -28,22 +29,25 @@ MODES = ("emulator", "aws")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.add_argument(
-        "vpc", type=Path, metavar="VPC_RESULT.json", help="result of the function in the VPC"
+        "vpc", type=path_arg, metavar="VPC_RESULT.json", help="result of the function in the VPC"
     )
     parser.add_argument(
         "public",
-        type=Path,
+        type=path_arg,
         metavar="PUBLIC_RESULT.json",
         help="result of the function outside any VPC",
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=path_arg,
         metavar="DIR",
         help="report folder (default: reports/<UTC timestamp YYYYmmddTHHMMSSZ>/)",
     )
     parser.add_argument(
-        "--routes", type=Path, metavar="ROUTES_JSON", help="route matrix to include in the report"
+        "--routes",
+        type=path_arg,
+        metavar="ROUTES_JSON",
+        help="route matrix to include in the report",
     )
     parser.add_argument(
         "--mode",
@@ -103,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, default=str))
         print(where, file=sys.stderr)
         return 0
-    print(render_table(comparison))
+    print(render_table(comparison, mode=mode))
     print()
     print(where)
     return 0

@@ -10,8 +10,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from natless.commands.argtypes import decimal_arg
-from natless.cost import DEFAULT_AZS, Estimate, estimate
+from natless import paths
+from natless.commands.argtypes import (
+    comma_list,
+    decimal_arg,
+    name_arg,
+    path_arg,
+    path_text,
+    whole_number,
+)
+from natless.cost import DEFAULT_AZS, Estimate, check_azs, estimate, lambda_usage
 from natless.errors import UserError
 from natless.money import ZERO, plain, usd
 from natless.patterns import DEFAULT_ENDPOINT_SERVICES, Comparison, compare_patterns
@@ -24,7 +32,7 @@ from natless.pricing import (
     known_regions,
     load_prices,
 )
-from natless.services import load_catalog, parse_services
+from natless.services import Catalog, load_catalog, parse_services
 from natless.table import aligned
 from natless.traffic import TRAFFIC_CLASSES, load_traffic_file, parse_traffic
 
@@ -41,9 +49,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     source = parser.add_argument_group("what to price (one of)")
     source.add_argument(
-        "plan", nargs="?", metavar="PLAN_JSON", help="`terraform show -json PLANFILE` output"
+        "plan",
+        nargs="?",
+        type=path_text,
+        metavar="PLAN_JSON",
+        help="`terraform show -json PLANFILE` output",
     )
-    source.add_argument("--example", metavar="NAME", help="plan examples/NAME and price it")
+    source.add_argument(
+        "--example", type=name_arg, metavar="NAME", help="plan examples/NAME and price it"
+    )
     parser.add_argument(
         "--region",
         help=f"price list region (default: the plan's aws provider region, else "
@@ -52,13 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--traffic",
         action="append",
+        type=comma_list,
         default=[],
         metavar="CLASS=GB,...",
         help=f"GB/month per class, repeatable; classes: {', '.join(TRAFFIC_CLASSES)}",
     )
     parser.add_argument(
         "--traffic-file",
-        type=Path,
+        type=path_arg,
         metavar="FILE",
         help='JSON object {"CLASS": GB, ...}; --traffic entries override it',
     )
@@ -69,12 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--azs",
-        type=int,
+        type=whole_number,
         help="AZ count for the patterns and for endpoints of unknown width "
         f"(default: the AZs of the plan's subnets, else {DEFAULT_AZS})",
     )
     parser.add_argument(
         "--services",
+        type=comma_list,
         default=",".join(DEFAULT_ENDPOINT_SERVICES),
         metavar="LIST",
         help="services the interface-endpoints pattern gets one endpoint each for "
@@ -82,26 +98,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     split = parser.add_argument_group("the split pattern's extra public function")
     defaults = LambdaUsage()
-    split.add_argument("--invocations", type=int, default=defaults.invocations, help="per month")
+    split.add_argument(
+        "--invocations", type=whole_number, default=defaults.invocations, help="per month"
+    )
     split.add_argument("--duration-ms", type=decimal_arg, default=defaults.duration_ms)
-    split.add_argument("--memory-mb", type=int, default=defaults.memory_mb)
+    split.add_argument("--memory-mb", type=whole_number, default=defaults.memory_mb)
     split.add_argument("--arch", choices=ARCHITECTURES, default=defaults.arch)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 
+_USAGE_FLAGS = {
+    "invocations": "--invocations",
+    "duration_ms": "--duration-ms",
+    "memory_mb": "--memory-mb",
+    "arch": "--arch",
+}
+
+
 def run(args: argparse.Namespace) -> int:
+    # Every flag is checked before any work: --example plans with Terraform (20-30 s).
+    _check_source(args)
+    if args.region is not None:
+        load_prices(args.region)  # an unknown region is a UserError listing the priced ones
+    if args.azs is not None:
+        check_azs(args.azs, args.region)
+    traffic = _traffic(args)
+    usage = lambda_usage(
+        args.invocations, args.duration_ms, args.memory_mb, args.arch, _USAGE_FLAGS
+    )
     catalog = load_catalog()
+    services = _services(args.services, catalog)
+
     plan, source = _load_plan(args)
     summary = summarize_plan(plan, catalog) if plan is not None else None
     region = args.region or (summary.region if summary else None) or DEFAULT_REGION
     prices = load_prices(region)
     azs = args.azs if args.azs is not None else (summary.azs if summary else None)
     azs = azs if azs is not None else DEFAULT_AZS
-    if azs < 1:
-        raise UserError(f"--azs must be >= 1, got {azs}")
-    traffic = _traffic(args)
-    usage = LambdaUsage(args.invocations, args.duration_ms, args.memory_mb, args.arch)
-    services = parse_services(args.services, catalog)
+    if args.azs is not None:
+        check_azs(azs, region)  # the plan may name the region
 
     plan_estimate = None
     notes: list[str] = []
@@ -150,19 +185,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_plan(args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
+def _check_source(args: argparse.Namespace) -> None:
+    """What to price is one of PLAN_JSON, --example NAME (an existing example), --compare."""
     if args.plan and args.example:
         raise UserError("give either PLAN_JSON or --example NAME, not both")
+    if args.example:
+        paths.example_dir(args.example)  # unknown: a UserError listing the examples
+    elif not args.plan and not args.compare:
+        raise UserError(
+            "nothing to price: give PLAN_JSON (`terraform show -json PLANFILE > plan.json`), "
+            "--example NAME, or --compare for the patterns alone"
+        )
+
+
+def _load_plan(args: argparse.Namespace) -> tuple[dict[str, Any] | None, str | None]:
     if args.example:
         return _plan_example(args.example), f"example {args.example}"
     if args.plan:
         return read_plan(Path(args.plan)), args.plan
-    if args.compare:
-        return None, None
-    raise UserError(
-        "nothing to price: give PLAN_JSON (`terraform show -json PLANFILE > plan.json`), "
-        "--example NAME, or --compare for the patterns alone"
-    )
+    return None, None
+
+
+def _services(spec: str, catalog: Catalog) -> tuple[str, ...]:
+    try:
+        return parse_services(spec, catalog)
+    except UserError as exc:
+        raise UserError(f"--services: {exc}") from None
 
 
 def _plan_example(name: str) -> dict[str, Any]:
@@ -176,7 +224,10 @@ def _traffic(args: argparse.Namespace) -> dict[str, Decimal]:
     if args.traffic_file is not None:
         traffic.update(load_traffic_file(args.traffic_file))
     for spec in args.traffic:
-        traffic.update(parse_traffic(spec))
+        try:
+            traffic.update(parse_traffic(spec))
+        except UserError as exc:
+            raise UserError(f"--traffic {spec!r}: {exc}") from None
     return traffic
 
 

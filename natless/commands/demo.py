@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from natless.commands.argtypes import IntBetween, Seconds
 from natless.demo import Target, describe_reports, results_json, run_demo
 from natless.errors import UserError
 from natless.invoke import DEFAULT_ITERATIONS
 
 NAME = "demo"
 HELP = "deploy an example, print its route matrix, run the Lambda pair, compare, clean up"
+MAX_ITERATIONS = 10_000  # natless.demo.run_demo's limit too
+# Destroy retries while AWS releases the VPC function's network interfaces, which can take
+# tens of minutes; 20 attempts of up to an hour apart are far beyond that (and not forever).
+MAX_DESTROY_ATTEMPTS = 20
+MAX_DESTROY_WAIT_S = 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,21 +34,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="with --aws: the region (default AWS_REGION)")
     parser.add_argument(
         "--iterations",
-        type=int,
+        type=IntBetween(1, MAX_ITERATIONS),
         default=DEFAULT_ITERATIONS,
         help=f"calls per operation (default {DEFAULT_ITERATIONS}, as in the seed article)",
     )
     parser.add_argument(
         "--destroy-attempts",
-        type=int,
+        type=IntBetween(1, MAX_DESTROY_ATTEMPTS),
         default=None,
-        help="destroy attempts before giving up (default 4 in AWS, 1 on the emulator)",
+        help="destroy attempts before giving up, 1 or more (default 4 in AWS, 1 on the emulator)",
     )
     parser.add_argument(
         "--destroy-wait",
-        type=float,
+        type=Seconds(MAX_DESTROY_WAIT_S),
         default=300.0,
-        help="seconds between destroy attempts in AWS (network interfaces release slowly)",
+        help="seconds between destroy attempts in AWS, 0 or more (network interfaces release "
+        "slowly)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
@@ -51,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.endpoint_url and not args.aws:
         raise UserError("--endpoint-url goes with --aws (the emulator run needs no endpoint)")
     in_aws = args.aws and not args.endpoint_url
-    attempts = args.destroy_attempts or (4 if in_aws else 1)
+    attempts = args.destroy_attempts if args.destroy_attempts is not None else (4 if in_aws else 1)
     target = Target(
         mode="aws" if args.aws else "emulator",
         endpoint_url=args.endpoint_url,

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from natless import paths
+from natless.commands.argtypes import name_arg, path_arg
 from natless.errors import UserError
-from natless.package import PackageResult, build_package, known_functions
+from natless.package import PackageResult, build_package, function_dir, known_functions
 from natless.table import aligned
 
 NAME = "package"
@@ -19,15 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "functions",
         nargs="*",
+        type=name_arg,
         metavar="FUNCTION",
         help="function folder(s) under lambda_src/ (default: all of them)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
-        "--src-root", type=Path, default=None, help="where function folders live (lambda_src/)"
+        "--src-root", type=path_arg, default=None, help="where function folders live (lambda_src/)"
     )
     parser.add_argument(
-        "--out-dir", type=Path, default=None, help="where the zips are written (build/)"
+        "--out-dir", type=path_arg, default=None, help="where the zips are written (build/)"
     )
 
 
@@ -36,7 +38,16 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out_dir or paths.BUILD
     functions = args.functions or known_functions(src_root)
     if not functions:
-        raise UserError(f"no function folders (with *.py files) under {src_root}")
+        raise UserError(f"no function folders (with *.py files) under {src_root}; check --src-root")
+    for name in functions:  # every name before the first build
+        function_dir(name, src_root)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"--out-dir {out_dir}: cannot create this folder ({exc.strerror or exc}); "
+            "give a writable folder"
+        ) from None
     results = [build_package(name, src_root, out_dir) for name in dict.fromkeys(functions)]
     print(render_json(results) if args.json else render_table(results))
     return 0

@@ -10,7 +10,7 @@ import botocore.exceptions
 
 from natless import aws
 from natless.errors import UserError
-from natless.outputs import function_names, read_outputs
+from natless.outputs import read_outputs, require_function_names
 from natless.routes import render, route_matrix
 
 NAME = "routes"
@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tf-dir",
         type=Path,
-        help="an applied root module: take the functions from its outputs",
+        help="an applied root module: take the functions from its outputs (function_names, "
+        "function_name, *_function_name)",
     )
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / profile)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -33,10 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     names = list(args.function)
     if args.tf_dir:
-        found = function_names(read_outputs(args.tf_dir))
-        if not found:
-            raise UserError(f"the outputs in {args.tf_dir} name no functions")
-        names += list(found.values())
+        names += list(require_function_names(read_outputs(args.tf_dir), args.tf_dir).values())
+    names = list(dict.fromkeys(names))  # a function named by two outputs is shown once
     if not names:
         raise UserError("name the functions: --function NAME (repeatable) or --tf-dir DIR")
     sess = aws.session(args.region)

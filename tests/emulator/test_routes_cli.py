@@ -98,5 +98,7 @@ def test_unknown_example(capsys) -> None:
     assert "unknown example 'nope'; choose one of: egress-only, nat-gateway" in (
         capsys.readouterr().err
     )
-    assert main(["demo", "--iterations", "0"]) == 2
-    assert "iterations must be 1..10000" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # argparse refuses it before any work
+        main(["demo", "--iterations", "0"])
+    assert refused.value.code == 2
+    assert "--iterations: must be a whole number from 1 to 10000" in capsys.readouterr().err

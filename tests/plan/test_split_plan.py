@@ -365,6 +365,7 @@ MODULE_BAD_INPUTS: dict[str, tuple[int, dict[str, Any], str]] = {
     "vpc-id": (1, {"vpc_id": "my-vpc"}, 'vpc_id must look like "vpc-0123456789abcdef0"'),
     "subnet-format": (1, {"subnet_ids": ["isolated-a"]}, "subnet_ids must be subnet IDs"),
     "subnet-count": (2, {"subnet_ids": []}, "subnet_ids needs at least one subnet"),
+    "name-sg-prefix": (2, {"name": "sg-web"}, 'name must not start with "sg-"'),
     "egress-empty": (2, {"egress_destinations": {}}, "egress_destinations needs at least one"),
     "egress-label": (
         1,

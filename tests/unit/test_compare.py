@@ -7,6 +7,7 @@ Benchmark results are synthetic: :func:`bench_result` builds the JSON the bench 
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import statistics
@@ -211,13 +212,21 @@ def test_same_seed_same_interval_and_order_independent() -> None:
     assert first == again
     other = cmp.compare(bench_result("vpc", vpc), bench_result("public", public), seed=8)
     assert [o.ci_low for o in other.operations] != [o.ci_low for o in first.operations]
-    # one operation alone gets the same interval as inside the full set
+    # one operation alone gets the same bootstrap interval as inside the full set (the A/A
+    # drift estimate behind the run interval is pooled over the operations compared, by design)
     alone = cmp.compare(
         bench_result("vpc", {"s3_list": vpc["s3_list"]}),
         bench_result("public", {"s3_list": public["s3_list"]}),
         seed=7,
     )
-    assert alone.get("s3_list") == first.get("s3_list")
+    one, full = alone.get("s3_list"), first.get("s3_list")
+    assert (one.vpc, one.public, one.ratio, one.ci_low, one.ci_high) == (
+        full.vpc,
+        full.public,
+        full.ratio,
+        full.ci_low,
+        full.ci_high,
+    )
 
 
 def test_no_successful_samples_is_no_data() -> None:
@@ -486,3 +495,61 @@ def test_command_json_and_default_folder(
     assert re.fullmatch(r"\d{8}T\d{6}Z", folder.name)
     assert doc["meta"]["run_id"] == folder.name
     assert "report:" in captured.err
+
+
+def test_report_md_shows_no_python_dicts(tmp_path: Path) -> None:
+    comparison, vpc, public = _report_inputs()
+    vpc["runtime"] = {"python": "3.12.8", "lambda": {"arch": "arm64", "memory_mb": 1024}}
+    meta = {
+        "run_id": "20260101T000000Z-abc123",
+        "example": "egress-only",
+        "mode": "emulator",
+        "iterations": 100,
+        "functions": {"vpc": "natless-abc123-vpc", "public": "natless-abc123-public"},
+        "timings_s": {"apply": 12.5, "run": 3.25},
+        "notes": ["first", {"nested": True}],
+    }
+    written = write_report(tmp_path, comparison, vpc, public, routes=ROUTES, meta=meta)
+    md = written["report"].read_text()
+    assert "{'" not in md and "{}" not in md and "['" not in md
+    assert "  - vpc: natless-abc123-vpc" in md
+    assert "  - apply: 12.5" in md
+    assert "lambda arch: arm64, memory_mb: 1024" in md
+    assert "| A/A noise | bootstrap CI | verdict |" in md
+    assert "A/A drift within each run" in md
+
+
+def test_render_table_carries_the_emulator_caveat_on_screen() -> None:
+    comparison, _, _ = _report_inputs()
+    plain = render_table(comparison)
+    assert "CAUTION" not in plain and "CAUTION" not in render_table(comparison, mode="aws")
+    on_emulator = render_table(comparison, mode="emulator")
+    assert on_emulator.startswith(plain)
+    caveat = on_emulator.removeprefix(plain)
+    assert "emulator" in caveat and "harness" in caveat and "not AWS" in caveat
+    assert len(caveat.strip().splitlines()) <= 2
+    assert "not AWS" in render_table(comparison, mode="endpoint")
+
+
+def test_emulator_mode_reaches_the_terminal_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vpc, public = _good_pair(tmp_path)
+    out = tmp_path / "r"
+    assert main(["compare", str(vpc), str(public), "--out", str(out), "--mode", "emulator"]) == 0
+    assert "CAUTION: emulator run" in capsys.readouterr().out
+    assert main(["compare", str(vpc), str(public), "--out", str(out), "--mode", "aws"]) == 0
+    assert "CAUTION" not in capsys.readouterr().out
+
+
+def test_run_interval_widens_the_bootstrap_interval() -> None:
+    assert cmp.run_interval(1.1, 1.0, 1.2, 1.0) == pytest.approx((1.0, 1.2))
+    low, high = cmp.run_interval(1.1, 1.0, 1.2, 1.1)
+    assert low < 1.0 and high > 1.2
+    assert cmp.noise_floor(None, None) == 1.0
+    assert cmp.noise_floor(0.01, 0.01) == pytest.approx(math.exp(1.959964 * math.sqrt(0.04)))
+    comparison = pair({"sqs_send": lognormal(1, 100, 8.0, 0.2)}, {"sqs_send": [8.0] * 100})
+    doc = comparison.as_json()
+    assert {"noise_floor", "run_ci_low", "run_ci_high"} <= set(doc["operations"]["sqs_send"])
+    assert "drift_vpc" in doc and "intervals" in doc
+    json.dumps(doc)

@@ -1007,3 +1007,37 @@ def test_cli_bad_decimal_option_is_an_argparse_error(capsys: pytest.CaptureFixtu
         main(["cost", "--compare", "--duration-ms", "abc"])
     assert exit_info.value.code == 2
     assert "argument --duration-ms: not a number: 'abc'" in capsys.readouterr().err
+
+
+def test_every_priced_region_has_its_az_count() -> None:
+    from natless.cost import MAX_AZS, REGION_AZS, check_azs
+    from natless.pricing import known_regions
+
+    assert set(REGION_AZS) == set(known_regions())
+    assert check_azs(6, "us-east-1") == 6
+    assert check_azs(MAX_AZS, None) == MAX_AZS
+    with pytest.raises(UserError, match=re.escape("1..3 (eu-central-1 has 3 availability")):
+        check_azs(4, "eu-central-1")
+
+
+def test_cli_checks_every_flag_before_planning(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planned: list[str] = []
+    monkeypatch.setattr(
+        "natless.commands.cost._plan_example", lambda name: planned.append(name) or {}
+    )
+    for flags in (["--traffic", "s3=lots"], ["--azs", "7"], ["--services", "warp"]):
+        bad(["cost", "--example", "egress-only", *flags], capsys)
+    assert planned == []
+    monkeypatch.setattr("natless.commands.cost._plan_example", lambda name: single_nat_plan(2))
+    assert main(["cost", "--example", "egress-only", "--traffic", "internet_ipv4_only=100"]) == 0
+    assert "Total  USD 41.00/month" in capsys.readouterr().out
+
+
+def test_volumes_are_bounded() -> None:
+    assert parse_traffic("s3=1000000000") == {"s3": D(10**9)}
+    for spec in ("s3=1000000001", "s3=1e309", "s3=1e-10"):
+        with pytest.raises(UserError, match="traffic volume for s3 must be"):
+            parse_traffic(spec)
+    assert parse_traffic("s3=0e-999999999") == {"s3": D(0)}

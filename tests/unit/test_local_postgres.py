@@ -159,7 +159,22 @@ def test_start_cleans_up_after_a_failed_setup(monkeypatch: pytest.MonkeyPatch) -
         LocalPostgres.start(tls=False)
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("natless-pg-*")) == before
     new = [int(p) for p in set(os.listdir("/proc")) - pids_before if p.isdigit()]
-    assert not [p for p in new if alive(p) and "postgres" in Path(f"/proc/{p}/comm").read_text()]
+    # Only this process's own descendants: under xdist other workers start servers meanwhile.
+    mine = [p for p in new if alive(p) and descends_from(p, os.getpid())]
+    assert not [p for p in mine if "postgres" in Path(f"/proc/{p}/comm").read_text()]
+
+
+def descends_from(pid: int, ancestor: int) -> bool:
+    """Whether ``ancestor`` is ``pid``'s parent, grandparent, ... (False once pid is gone)."""
+    while pid > 1:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        pid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        if pid == ancestor:
+            return True
+    return False
 
 
 # --- no orphans ----------------------------------------------------------------------------------

@@ -1,0 +1,260 @@
+"""Apply coverage, as data: scenarios that apply every input of every module.
+
+A plan proves a configuration valid, not that AWS (or its stand-in) accepts the values: an
+apostrophe in a security-group rule description passed every plan test and failed every apply.
+So each module input is applied at least once with a non-default value, in as few applies as
+possible: two root modules, written here as data in Terraform's JSON syntax (``main.tf.json``),
+calling the modules.
+
+``APPLIED_BY`` is the table: module -> input -> the scenario that applies it with a value other
+than its default. ``PLANNED_ONLY`` is where an input the emulator cannot apply would go, with the
+reason and the plan test that covers it instead; it is empty: every input applies.
+
+tests/unit/test_coverage_table.py checks that the table lists every input of every module;
+tests/emulator/test_coverage_apply.py applies the scenarios and checks each claim of the table
+against Terraform's own view of the module calls.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from natless.paths import MODULES, SCRATCH
+
+MODULE_NAMES = (
+    "dual-stack-vpc",
+    "vpc-endpoints",
+    "lambda-pair",
+    "bench-targets",
+    "split-functions",
+)
+TAGS = {"natless:test": "coverage"}
+KMS = "${aws_kms_key.cov.arn}"
+ZIP = "${path.module}/fn.zip"
+VPC_ID = "${module.vpc.vpc_id}"
+PRIVATE_SUBNETS = "${module.vpc.private_subnet_ids}"
+ISOLATED_SUBNETS = "${module.vpc.isolated_subnet_ids}"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:natless-coverage-alarms"
+WORKLOAD_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadOwnTable", "Effect": "Allow", "Action": "dynamodb:GetItem",
+             "Resource": "${module.targets.table_arn}"}
+        ],
+    }
+)  # fmt: skip
+
+# Root resources the scenarios' module calls refer to.
+SUPPORT: dict[str, Any] = {
+    "aws_kms_key": {
+        "cov": {
+            "description": "natless coverage test key",
+            "deletion_window_in_days": 7,
+            "enable_key_rotation": True,
+        }
+    },
+    "aws_security_group": {
+        "db": {
+            "name_prefix": "cov-db-",
+            "description": "Stand-in database security group",
+            "vpc_id": VPC_ID,
+        }
+    },
+}
+
+SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    # 6 AZs (18 subnets), one NAT with DNS64, IPv4 interface endpoints, customer-managed KMS
+    # everywhere, NAT alarms, and every function input away from its default.
+    "wide": {
+        "vpc": (
+            "dual-stack-vpc",
+            {
+                "name": "cov-wide",
+                "cidr_block": "10.64.0.0/20",
+                "subnet_newbits": 6,
+                "az_count": 6,
+                "nat_mode": "single",
+                "enable_dns64": True,
+                "flow_log_retention_days": 30,
+                "log_kms_key_arn": KMS,
+                "nat_bytes_alarm_gb_per_day": 50,
+                "alarm_actions": [TOPIC],
+                "tags": TAGS,
+            },
+        ),
+        "endpoints": (
+            "vpc-endpoints",
+            {
+                "name": "cov-wide",
+                "vpc_id": VPC_ID,
+                "gateway_services": ["s3"],
+                "route_table_ids": "${module.vpc.private_route_table_ids}",
+                "interface_services": ["sqs", "logs", "sts"],
+                "subnet_ids": PRIVATE_SUBNETS,
+                "ip_address_type": "ipv4",
+                "tags": TAGS,
+            },
+        ),
+        "pair": (
+            "lambda-pair",
+            {
+                "name": "cov-wide",
+                "package_path": ZIP,
+                "handler": "app.main",
+                "runtime": "python3.13",
+                "architecture": "x86_64",
+                "memory_size": 256,
+                "timeout": 15,
+                "environment": {"COVERAGE": "wide"},
+                "vpc_id": VPC_ID,
+                "subnet_ids": PRIVATE_SUBNETS,
+                "ipv6_allowed_for_dual_stack": False,
+                "policy_json": WORKLOAD_POLICY,
+                "log_retention_days": 7,
+                "kms_key_arn": KMS,
+                "tracing_mode": "Active",
+                "tags": TAGS,
+            },
+        ),
+        "targets": (
+            "bench-targets",
+            {
+                "name": "cov-wide",
+                "object_expiry_days": 3,
+                "force_destroy": False,
+                "kms_key_arn": KMS,
+                "tags": TAGS,
+            },
+        ),
+        "split": (
+            "split-functions",
+            {
+                "name": "cov-wide-split",
+                "private_package_path": ZIP,
+                "public_package_path": ZIP,
+                "vpc_id": VPC_ID,
+                "subnet_ids": ISOLATED_SUBNETS,
+                "egress_destinations": {
+                    "database": {
+                        "security_group_id": "${aws_security_group.db.id}",
+                        "port": 6432,
+                    }
+                },
+                "db_host": "db.cov.internal",
+                "db_port": 6432,
+                "db_name": "cov",
+                "db_user": "counter",
+                "db_resource_id": "db-COVERAGE0123",
+                "db_sslmode": "verify-full",
+                "private_environment": {"COVERAGE": "wide"},
+                "metric_namespace": "natless/coverage",
+                "metric_name": "CoverageSessions",
+                "schedule_expression": "rate(1 hour)",
+                "schedule_enabled": False,
+                "runtime": "python3.13",
+                "architecture": "x86_64",
+                "private_memory_size": 512,
+                "public_memory_size": 192,
+                "private_timeout": 20,
+                "public_timeout": 40,
+                "log_retention_days": 14,
+                "kms_key_arn": KMS,
+                "tracing_mode": "Active",
+                "tags": TAGS,
+            },
+        ),
+    },
+    # 1 AZ, a NAT per AZ with DNS64, no flow logs, dual-stack interface endpoints, a bucket
+    # without lifecycle rules.
+    "narrow": {
+        "vpc": (
+            "dual-stack-vpc",
+            {
+                "name": "cov-narrow",
+                "az_count": 1,
+                "nat_mode": "per_az",
+                "enable_dns64": True,
+                "enable_flow_logs": False,
+            },
+        ),
+        "endpoints": (
+            "vpc-endpoints",
+            {
+                "name": "cov-narrow",
+                "vpc_id": VPC_ID,
+                "route_table_ids": "${module.vpc.private_route_table_ids}",
+                "interface_services": ["sqs", "xray"],
+                "subnet_ids": PRIVATE_SUBNETS,
+                "ip_address_type": "dualstack",
+            },
+        ),
+        # null: no lifecycle rules (what `natless demo` asks for on the emulator)
+        "targets": ("bench-targets", {"name": "cov-narrow", "object_expiry_days": None}),
+    },
+}
+
+# module -> input -> scenario that applies it with a non-default value
+APPLIED_BY: dict[str, dict[str, str]] = {
+    module: {
+        name: "wide"
+        for label, (source, inputs) in SCENARIOS["wide"].items()
+        if source == module
+        for name in inputs
+    }
+    for module in MODULE_NAMES
+}
+APPLIED_BY["dual-stack-vpc"]["enable_flow_logs"] = "narrow"
+
+# module -> input -> (why the emulator cannot apply it, the plan test that covers it instead)
+PLANNED_ONLY: dict[str, dict[str, tuple[str, str]]] = {}
+
+_VARIABLE = re.compile(r'^variable\s+"([^"]+)"', re.MULTILINE)
+
+
+def module_inputs(module: str) -> set[str]:
+    return set(_VARIABLE.findall((MODULES / module / "variables.tf").read_text()))
+
+
+def root_module(scenario: str) -> dict[str, Any]:
+    """The scenario as a Terraform JSON root module (a ``main.tf.json`` document)."""
+    calls = {
+        label: {"source": os.path.relpath(MODULES / source, root_dir(scenario)), **inputs}
+        for label, (source, inputs) in SCENARIOS[scenario].items()
+    }
+    resources = {
+        rtype: {name: body for name, body in bodies.items() if "${module.vpc" not in str(body)}
+        for rtype, bodies in SUPPORT.items()
+    }
+    if "split" in calls:
+        resources = SUPPORT
+    return {
+        "terraform": {
+            "required_version": ">= 1.5",
+            "required_providers": {"aws": {"source": "hashicorp/aws", "version": ">= 5.23, < 7.0"}},
+        },
+        "provider": {"aws": {}},
+        "resource": {rtype: bodies for rtype, bodies in resources.items() if bodies},
+        "module": calls,
+    }
+
+
+def root_dir(scenario: str) -> Path:
+    return SCRATCH / "coverage" / scenario
+
+
+def write_root(scenario: str) -> Path:
+    folder = root_dir(scenario)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "main.tf.json").write_text(json.dumps(root_module(scenario), indent=2))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def main(event, context):\n    return {'ok': True}\n")
+    (folder / "fn.zip").write_bytes(buf.getvalue())
+    return folder

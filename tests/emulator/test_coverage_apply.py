@@ -1,0 +1,167 @@
+"""The apply-coverage scenarios (tests/coverage.py) applied on the emulator, and read back.
+
+Per scenario: one plan (its JSON is Terraform's view of every module call), the apply of that
+saved plan, a second plan that must change nothing, values read back from the emulator, destroy,
+and nothing left behind. ``test_each_scenario_sets_what_the_table_claims`` checks every claim of
+``APPLIED_BY``: the scenario sets the input, to something other than the module's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from natless.stack import Stack
+from tests.coverage import APPLIED_BY, SCENARIOS, TOPIC, write_root
+from tests.emulator.test_examples_apply import leftovers
+
+pytestmark = pytest.mark.emulator
+
+
+@dataclass
+class Applied:
+    scenario: str
+    plan: dict[str, Any]
+    outputs: dict[str, Any]
+    replan_changes: bool
+    kw: dict[str, str]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, **self.kw)
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def applied(request, emulator) -> Iterator[Applied]:
+    scenario = request.param
+    kw = emulator.client_kwargs()
+    before = leftovers(kw)
+    stack = Stack.create(write_root(scenario), emulator)
+    try:
+        plan = stack.plan()
+        stack.apply_plan()
+        yield Applied(scenario, plan, stack.outputs(), stack.plan_has_changes(), kw)
+    finally:
+        stack.close()
+        print(f"\ncoverage scenario {scenario}: timings {stack.timings}")
+    assert leftovers(kw) == before, "destroy left resources behind"
+
+
+def test_each_scenario_sets_what_the_table_claims(applied: Applied) -> None:
+    calls = applied.plan["configuration"]["root_module"]["module_calls"]
+    claimed = 0
+    for module, inputs in APPLIED_BY.items():
+        for name, scenario in inputs.items():
+            if scenario != applied.scenario:
+                continue
+            (call,) = (c for c in calls.values() if c["source"].endswith(f"/modules/{module}"))
+            expression = call["expressions"].get(name)
+            assert expression is not None, f"{scenario} does not set {module}.{name}"
+            variable = call["module"]["variables"][name]
+            if "constant_value" in expression and "default" in variable:
+                assert expression["constant_value"] != variable["default"], f"{module}.{name}"
+            claimed += 1
+    assert claimed == sum(list(v.values()).count(applied.scenario) for v in APPLIED_BY.values())
+    print(f"{applied.scenario}: {claimed} inputs applied with non-default values")
+
+
+def test_second_plan_changes_nothing(applied: Applied) -> None:
+    assert applied.replan_changes is False
+
+
+def _vpc_id(applied: Applied) -> str:
+    (vpc,) = [
+        v
+        for v in applied.client("ec2").describe_vpcs()["Vpcs"]
+        if {"Key": "Name", "Value": f"cov-{applied.scenario}"} in v.get("Tags", [])
+    ]
+    return vpc["VpcId"]
+
+
+def test_network_reads_back_as_asked(applied: Applied) -> None:
+    ec2 = applied.client("ec2")
+    vpc_id = _vpc_id(applied)
+    only_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    subnets = ec2.describe_subnets(Filters=only_vpc)["Subnets"]
+    nats = [
+        n
+        for n in ec2.describe_nat_gateways(Filters=only_vpc)["NatGateways"]
+        if n["State"] != "deleted"
+    ]
+    endpoints = ec2.describe_vpc_endpoints(Filters=only_vpc)["VpcEndpoints"]
+    interface = {
+        e["ServiceName"].rsplit(".", 1)[1]: e
+        for e in endpoints
+        if e["VpcEndpointType"] == "Interface"
+    }
+    if applied.scenario == "wide":
+        assert len(subnets) == 18 and len({s["AvailabilityZone"] for s in subnets}) == 6
+        assert len(nats) == 1
+        assert set(interface) == {"sqs", "logs", "sts"}
+        assert {e["IpAddressType"] for e in interface.values()} == {"ipv4"}
+        gateway = [e["ServiceName"] for e in endpoints if e["VpcEndpointType"] == "Gateway"]
+        assert [g.rsplit(".", 1)[1] for g in gateway] == ["s3"]
+        logs = applied.client("logs").describe_log_groups(logGroupNamePrefix="/natless/")
+        (flow,) = [g for g in logs["logGroups"] if "cov-wide" in g["logGroupName"]]
+        assert flow["retentionInDays"] == 30 and flow.get("kmsKeyId", "").startswith("arn:")
+        alarms = applied.client("cloudwatch").describe_alarms()["MetricAlarms"]
+        mine = [a for a in alarms if a["AlarmName"].startswith("cov-wide")]
+        assert len(mine) == 1 and mine[0]["AlarmActions"] == [TOPIC]
+    else:
+        assert len(subnets) == 3 and len({s["AvailabilityZone"] for s in subnets}) == 1
+        assert len(nats) == 1
+        assert set(interface) == {"sqs", "xray"}
+        assert {e["IpAddressType"] for e in interface.values()} == {"dualstack"}
+        flow_logs = applied.client("ec2").describe_flow_logs(
+            Filters=[{"Name": "resource-id", "Values": [vpc_id]}]
+        )["FlowLogs"]
+        assert flow_logs == []
+    dns64 = {s["SubnetId"]: s.get("EnableDns64") for s in subnets}
+    private = [
+        s for s in subnets if {"Key": "natless:tier", "Value": "private"} in s.get("Tags", [])
+    ]
+    assert private and all(dns64[s["SubnetId"]] for s in private)
+
+
+@pytest.mark.parametrize("applied", ["wide"], indirect=True)
+def test_functions_read_back_as_asked(applied: Applied) -> None:
+    lam = applied.client("lambda")
+    pair = lam.get_function_configuration(FunctionName="cov-wide-vpc")
+    assert pair["Runtime"] == "python3.13" and pair["Architectures"] == ["x86_64"]
+    assert pair["Handler"] == "app.main" and pair["MemorySize"] == 256 and pair["Timeout"] == 15
+    assert pair["TracingConfig"]["Mode"] == "Active"
+    assert pair["Environment"]["Variables"]["COVERAGE"] == "wide"
+    assert pair["VpcConfig"]["Ipv6AllowedForDualStack"] is False
+    assert pair["KMSKeyArn"].startswith("arn:")
+    private = lam.get_function_configuration(FunctionName="cov-wide-split-private")
+    public = lam.get_function_configuration(FunctionName="cov-wide-split-public")
+    assert (private["MemorySize"], private["Timeout"]) == (512, 20)
+    assert (public["MemorySize"], public["Timeout"]) == (192, 40)
+    env = private["Environment"]["Variables"]
+    assert (env["DB_PORT"], env["DB_SSLMODE"], env["COVERAGE"]) == ("6432", "verify-full", "wide")
+    rule = applied.client("events").describe_rule(Name="cov-wide-split-schedule")
+    assert rule["State"] == "DISABLED" and rule["ScheduleExpression"] == "rate(1 hour)"
+
+
+def test_bucket_lifecycle_reads_back_as_asked(applied: Applied) -> None:
+    s3 = applied.client("s3")
+    (bucket,) = [
+        b["Name"]
+        for b in s3.list_buckets()["Buckets"]
+        if b["Name"].startswith(f"cov-{applied.scenario}-")
+    ]
+    if applied.scenario == "narrow":
+        with pytest.raises(s3.exceptions.ClientError, match="NoSuchLifecycleConfiguration"):
+            s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+        return
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert rules["expire-benchmark-objects"]["Expiration"]["Days"] == 3
+    assert (
+        s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0][
+            "ApplyServerSideEncryptionByDefault"
+        ]["SSEAlgorithm"]
+        == "aws:kms"
+    )
