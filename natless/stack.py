@@ -112,10 +112,17 @@ class Stack:
         if emulator is not None:
             override = emulator.provider_override(region or emulator_region())
         workdir = working_copy(source, override)
-        stack = cls(
-            source=source, workdir=workdir, tf=tftest_for(workdir, env), local=emulator is not None
-        )
-        stack._run("init", lambda: stack.tf.setup(cleanup_on_exit=False))
+        try:
+            stack = cls(
+                source=source,
+                workdir=workdir,
+                tf=tftest_for(workdir, env),
+                local=emulator is not None,
+            )
+            stack._run("init", lambda: stack.tf.setup(cleanup_on_exit=False))
+        except BaseException:
+            remove_working_copy(workdir)  # init creates no resource: nothing is lost with it
+            raise
         return stack
 
     def _run(self, label: str, call: Any) -> Any:

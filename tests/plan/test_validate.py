@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from natless.paths import EXAMPLES, ROOT
-from natless.stack import Stack
+from natless.paths import EXAMPLES, ROOT, SCRATCH
+from natless.stack import Stack, TerraformFailed
 
 pytestmark = pytest.mark.plan
 
@@ -30,3 +32,17 @@ def test_every_module_is_used_by_a_validated_root() -> None:
 def test_validate(root) -> None:
     with Stack.create(root) as stack:
         stack.validate()
+
+
+def test_a_failed_init_leaves_no_working_copy() -> None:
+    """Init creates no resource, so a working copy whose init fails is removed at once."""
+    root = SCRATCH / "broken-root"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "main.tf").write_text('module "missing" {\n  source = "./no-such-folder"\n}\n')
+    before = set((SCRATCH / "work").glob("broken-root-*"))
+    try:
+        with pytest.raises(TerraformFailed, match="no-such-folder"):
+            Stack.create(root)
+        assert set((SCRATCH / "work").glob("broken-root-*")) == before
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

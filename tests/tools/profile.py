@@ -71,11 +71,17 @@ def read_junit(path: Path) -> tuple[dict[str, ModuleFigures], Counter[str]]:
     return modules, outcomes
 
 
-def read_terraform_log(path: Path, modules: dict[str, ModuleFigures]) -> Counter[str]:
-    """Add each recorded Terraform process to its test module; return counts by sub-command."""
+def read_terraform_log(
+    path: Path, modules: dict[str, ModuleFigures]
+) -> tuple[Counter[str], Counter[str]]:
+    """Add each recorded Terraform process to its test module.
+
+    Returns the process counts and their summed seconds, both by sub-command.
+    """
     totals: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
     if not path.is_file():
-        return totals
+        return totals, seconds
     for line in path.read_text().splitlines():
         test, command, start, end, _rc = line.split("\t")
         module = test.split("::", 1)[0] if "::" in test else "(outside a test)"
@@ -84,7 +90,8 @@ def read_terraform_log(path: Path, modules: dict[str, ModuleFigures]) -> Counter
         figures.tf_count[command] += 1
         figures.tf_seconds += float(end) - float(start)
         totals[command] += 1
-    return totals
+        seconds[command] += float(end) - float(start)
+    return totals, seconds
 
 
 def report(modules: dict[str, ModuleFigures], totals: Counter[str]) -> list[str]:
@@ -124,7 +131,7 @@ def run_suite(pytest_args: list[str]) -> int:
         code = subprocess.call(command, env=env, cwd=ROOT)
         wall = time.monotonic() - started
         modules, outcomes = read_junit(junit) if junit.is_file() else ({}, Counter())
-        totals = read_terraform_log(log, modules)
+        totals, seconds = read_terraform_log(log, modules)
     print()
     print(f"suite wall time      {wall:7.1f} s (pytest exit {code})")
     print(
@@ -133,7 +140,8 @@ def run_suite(pytest_args: list[str]) -> int:
         f"{outcomes['skipped']} skipped)"
     )
     print(f"terraform processes  {sum(totals.values()):7d} ({dict(totals)})")
-    print(f"applies              {totals['apply']:7d}")
+    print(f"applies              {totals['apply']:7d} ({seconds['apply']:.0f} s in all)")
+    print(f"destroys             {totals['destroy']:7d} ({seconds['destroy']:.0f} s in all)")
     print()
     print("\n".join(report(modules, totals)))
     return code

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,8 +148,22 @@ def test_pg_hba_admits_only_loopback_and_tls_for_the_app_user(pg: LocalPostgres)
     ]
 
 
-def test_start_cleans_up_after_a_failed_setup(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("natless-pg-*"))
+@pytest.fixture
+def own_tempdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temp folder of this test's own (under xdist other workers create and remove theirs
+    meanwhile), readable by the unprivileged user the server runs as."""
+    folder = Path(tempfile.mkdtemp(prefix="natless-pgtest-"))
+    folder.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_start_cleans_up_after_a_failed_setup(
+    monkeypatch: pytest.MonkeyPatch, own_tempdir: Path
+) -> None:
+    tmp_path = own_tempdir
+    before = set(tmp_path.glob("natless-pg-*"))
 
     def broken(self: LocalPostgres) -> None:
         raise RuntimeError("setup failed")
@@ -157,7 +172,7 @@ def test_start_cleans_up_after_a_failed_setup(monkeypatch: pytest.MonkeyPatch) -
     pids_before = set(os.listdir("/proc"))
     with pytest.raises(RuntimeError, match="setup failed"):
         LocalPostgres.start(tls=False)
-    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("natless-pg-*")) == before
+    assert set(tmp_path.glob("natless-pg-*")) == before
     new = [int(p) for p in set(os.listdir("/proc")) - pids_before if p.isdigit()]
     # Only this process's own descendants: under xdist other workers start servers meanwhile.
     mine = [p for p in new if alive(p) and descends_from(p, os.getpid())]
