@@ -116,6 +116,11 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
                 "vpc_id": VPC_ID,
                 "subnet_ids": PRIVATE_SUBNETS,
                 "ipv6_allowed_for_dual_stack": False,
+                "vpc_ipv4_cidr_block": "${module.vpc.vpc_cidr_block}",
+                "ipv4_egress_prefix_list_ids": "${module.endpoints.prefix_list_ids}",
+                # this scenario has a NAT
+                "ipv4_egress_cidr_blocks": ["0.0.0.0/0", "192.0.2.0/24"],
+                "reserved_concurrent_executions": 3,
                 "policy_json": WORKLOAD_POLICY,
                 "log_retention_days": 7,
                 "kms_key_arn": KMS,
@@ -164,6 +169,8 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
                 "public_memory_size": 192,
                 "private_timeout": 20,
                 "public_timeout": 40,
+                "private_reserved_concurrent_executions": 4,
+                "public_reserved_concurrent_executions": 1,
                 "log_retention_days": 14,
                 "kms_key_arn": KMS,
                 "tracing_mode": "Active",
@@ -193,6 +200,19 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
                 "interface_services": ["sqs", "xray"],
                 "subnet_ids": PRIVATE_SUBNETS,
                 "ip_address_type": "dualstack",
+            },
+        ),
+        # The pair at its defaults but the endpoints' prefix lists: the VPC's CIDR read from
+        # vpc_id, no IPv4 HTTPS to 0.0.0.0/0 although this VPC has NATs.
+        "pair": (
+            "lambda-pair",
+            {
+                "name": "cov-narrow",
+                "package_path": ZIP,
+                "handler": "app.main",
+                "vpc_id": VPC_ID,
+                "subnet_ids": PRIVATE_SUBNETS,
+                "ipv4_egress_prefix_list_ids": "${module.endpoints.prefix_list_ids}",
             },
         ),
         # null: no lifecycle rules (what `natless demo` asks for on the emulator)

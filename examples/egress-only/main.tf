@@ -40,6 +40,10 @@ module "pair" {
   subnet_ids   = module.vpc.private_subnet_ids
   policy_json  = module.targets.workload_policy_json
 
+  # IPv4 HTTPS only to the gateway endpoints (S3, DynamoDB) and the VPC itself.
+  vpc_ipv4_cidr_block         = module.vpc.vpc_cidr_block
+  ipv4_egress_prefix_list_ids = module.endpoints.prefix_list_ids
+
   environment = {
     TABLE_NAME  = module.targets.table_name
     QUEUE_URL   = module.targets.queue_url

@@ -88,14 +88,17 @@ data "aws_iam_policy_document" "base" {
 resource "aws_iam_role_policy" "base" {
   for_each = local.placements
 
-  #checkov:skip=CKV_AWS_290:Only the Lambda network-interface actions are unconstrained; AWS requires Resource "*" for them.
-  #checkov:skip=CKV_AWS_355:Only the Lambda network-interface actions use "*"; EC2 Describe* cannot be scoped.
+  #checkov:skip=CKV_AWS_290:Of the module's own statements only the Lambda network-interface actions (VPC role) are unconstrained; AWS requires Resource "*" for them. policy_json statements are the caller's.
+  #checkov:skip=CKV_AWS_355:Of the module's own statements only the Lambda network-interface actions use "*"; EC2 Describe* cannot be scoped and Lambda checks Create/Delete against "*".
   name   = "natless-base"
   role   = aws_iam_role.this[each.key].id
   policy = data.aws_iam_policy_document.base[each.key].json
 }
 
-# No ingress at all; egress HTTPS only, both families (AWS APIs and public HTTPS endpoints).
+# No ingress at all; egress TCP 443 only. IPv6 to anywhere (the egress-only gateway). IPv4 only
+# where a NAT-less VPC has an IPv4 path: the gateway endpoints' prefix lists and the VPC itself
+# (interface endpoints), plus ipv4_egress_cidr_blocks, so a NAT added later opens nothing by itself.
+# The group keeps its original description: changing it would replace the group.
 resource "aws_security_group" "function" {
   name_prefix = "${substr(var.name, 0, 32)}-fn-"
   description = "${var.name}-vpc: no ingress, HTTPS egress over IPv4 and IPv6"
@@ -107,26 +110,66 @@ resource "aws_security_group" "function" {
   }
 }
 
+data "aws_vpc" "this" {
+  count = var.vpc_ipv4_cidr_block == null ? 1 : 0
+
+  id = var.vpc_id
+}
+
+locals {
+  vpc_ipv4_cidr_block = coalesce(var.vpc_ipv4_cidr_block, one(data.aws_vpc.this[*].cidr_block))
+
+  # One rule per destination, keyed by its identity and known at plan time: "::/0", "vpc", a
+  # prefix list's label ("pl:s3"), an extra CIDR itself ("0.0.0.0/0").
+  https_egress = merge(
+    { "::/0" = { cidr_ipv4 = null, cidr_ipv6 = "::/0", prefix_list_id = null, to = "anywhere over ipv6" } },
+    { vpc = { cidr_ipv4 = local.vpc_ipv4_cidr_block, cidr_ipv6 = null, prefix_list_id = null, to = "the VPC over ipv4 (interface endpoints)" } },
+    { for label, id in var.ipv4_egress_prefix_list_ids : "pl:${label}" => { cidr_ipv4 = null, cidr_ipv6 = null, prefix_list_id = id, to = "the ${label} prefix list over ipv4" } },
+    { for cidr in var.ipv4_egress_cidr_blocks : cidr => { cidr_ipv4 = cidr, cidr_ipv6 = null, prefix_list_id = null, to = "${cidr == "0.0.0.0/0" ? "anywhere" : cidr} over ipv4" } },
+  )
+}
+
 resource "aws_vpc_security_group_egress_rule" "https" {
-  for_each = { ipv4 = "0.0.0.0/0", ipv6 = "::/0" }
+  for_each = local.https_egress
 
   security_group_id = aws_security_group.function.id
-  description       = "HTTPS to anywhere over ${each.key}"
+  description       = "HTTPS to ${each.value.to}"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  cidr_ipv4         = each.key == "ipv4" ? each.value : null
-  cidr_ipv6         = each.key == "ipv6" ? each.value : null
+  cidr_ipv4         = each.value.cidr_ipv4
+  cidr_ipv6         = each.value.cidr_ipv6
+  prefix_list_id    = each.value.prefix_list_id
   tags              = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = !contains(var.ipv4_egress_cidr_blocks, local.vpc_ipv4_cidr_block)
+      error_message = "ipv4_egress_cidr_blocks must not repeat the VPC's own CIDR (${local.vpc_ipv4_cidr_block}): the module already allows HTTPS to it, and AWS refuses a duplicate rule. Remove it from ipv4_egress_cidr_blocks."
+    }
+  }
+}
+
+# Earlier versions keyed the rules by address family, "ipv4" being 0.0.0.0/0. A caller who passes
+# ipv4_egress_cidr_blocks = ["0.0.0.0/0"] (one with a NAT) keeps that rule as it is; for one who
+# does not, Terraform plans the removal of exactly that rule.
+moved {
+  from = aws_vpc_security_group_egress_rule.https["ipv4"]
+  to   = aws_vpc_security_group_egress_rule.https["0.0.0.0/0"]
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.https["ipv6"]
+  to   = aws_vpc_security_group_egress_rule.https["::/0"]
 }
 
 resource "aws_lambda_function" "this" {
   for_each = local.placements
 
   #checkov:skip=CKV_AWS_116:Invoked synchronously by the harness; there are no asynchronous events to dead-letter.
-  #checkov:skip=CKV_AWS_115:Benchmark functions; a concurrency cap is the caller's choice.
-  #checkov:skip=CKV_AWS_272:Packages are built deterministically by natless and pinned by source_code_hash; code signing is an organisation-level choice.
-  #checkov:skip=CKV_AWS_173:Environment holds resource names only; Lambda encrypts it at rest with an AWS-managed key, kms_key_arn adds a customer-managed one.
+  #checkov:skip=CKV_AWS_115:A concurrency cap is the caller's choice: reserved_concurrent_executions, default null (unreserved), so a benchmark run is not throttled by its own cap.
+  #checkov:skip=CKV_AWS_272:natless builds its packages deterministically and Terraform redeploys when the zip's hash (source_code_hash) changes; code signing (signed artifacts from S3) is an organisation-level choice.
+  #checkov:skip=CKV_AWS_173:Lambda encrypts the environment at rest with an AWS-managed key, kms_key_arn adds a customer-managed one; the module adds only NATLESS_PLACEMENT and the examples pass resource names and settings, no secrets.
   #checkov:skip=CKV_AWS_50:X-Ray is opt-in (tracing_mode): it has no IPv6 endpoint, so Active tracing in a NAT-less VPC needs an interface endpoint.
   #checkov:skip=CKV_AWS_117:The pair compares a function inside the VPC with one deliberately outside any VPC.
   function_name    = "${var.name}-${each.key}"
@@ -140,6 +183,9 @@ resource "aws_lambda_function" "this" {
   memory_size      = var.memory_size
   timeout          = var.timeout
   kms_key_arn      = var.kms_key_arn
+
+  # null leaves the function unreserved (the provider's -1).
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 
   environment {
     variables = merge(var.environment, { NATLESS_PLACEMENT = each.key })

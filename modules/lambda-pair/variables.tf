@@ -114,6 +114,65 @@ variable "subnet_ids" {
   }
 }
 
+variable "vpc_ipv4_cidr_block" {
+  description = "IPv4 CIDR of the VPC (dual-stack-vpc's vpc_cidr_block): the VPC function may send HTTPS there, i.e. to interface endpoints. Null: read from vpc_id. Secondary CIDRs go in ipv4_egress_cidr_blocks."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.vpc_ipv4_cidr_block == null || (can(cidrhost(var.vpc_ipv4_cidr_block, 0)) && can(regex("^[0-9.]+/[0-9]+$", var.vpc_ipv4_cidr_block)))
+    error_message = "vpc_ipv4_cidr_block must be an IPv4 CIDR such as \"10.0.0.0/16\" (module.vpc.vpc_cidr_block), or null to read it from the VPC."
+  }
+}
+
+variable "ipv4_egress_prefix_list_ids" {
+  description = "Managed prefix lists the VPC function may send HTTPS to over IPv4, keyed by a label: the gateway endpoints', e.g. vpc-endpoints' prefix_list_ids ({ s3 = \"pl-...\", dynamodb = \"pl-...\" }). The labels are for_each keys, so they must be known at plan time; the IDs need not be."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.ipv4_egress_prefix_list_ids) : can(regex("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,31}$", k))])
+    error_message = "ipv4_egress_prefix_list_ids keys are labels of 1-32 letters, digits, hyphens or underscores, e.g. \"s3\" or \"dynamodb\" (pass module.endpoints.prefix_list_ids as it is)."
+  }
+
+  validation {
+    condition     = alltrue([for id in values(var.ipv4_egress_prefix_list_ids) : id == null ? false : can(regex("^pl-[0-9a-f]+$", id))])
+    error_message = "ipv4_egress_prefix_list_ids values must be prefix list IDs like \"pl-63a5400a\" (the prefix_list_id of a gateway endpoint, or module.endpoints.prefix_list_ids), not a CIDR: put CIDRs in ipv4_egress_cidr_blocks."
+  }
+}
+
+variable "ipv4_egress_cidr_blocks" {
+  description = "Extra IPv4 destinations of the VPC function's HTTPS, beyond the gateway endpoints' prefix lists and the VPC: for a caller with a NAT gateway, [\"0.0.0.0/0\"]. Default none, so adding a NAT later opens no IPv4 HTTPS by itself. Each CIDR is a for_each key: give literal values."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.ipv4_egress_cidr_blocks : can(cidrhost(c, 0)) && can(regex("^[0-9.]+/[0-9]+$", c))])
+    error_message = "ipv4_egress_cidr_blocks must be IPv4 CIDRs such as \"0.0.0.0/0\" or \"203.0.113.0/24\"; IPv6 HTTPS to ::/0 is always allowed (egress-only gateway), and prefix lists go in ipv4_egress_prefix_list_ids."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.ipv4_egress_cidr_blocks : try(cidrhost(c, 0) == split("/", c)[0], true)])
+    error_message = "ipv4_egress_cidr_blocks entries must start at their network address (e.g. \"10.1.0.0/16\", not \"10.1.2.3/16\"): AWS stores the network address, and the next plan would differ."
+  }
+
+  validation {
+    condition     = length(distinct(var.ipv4_egress_cidr_blocks)) == length(var.ipv4_egress_cidr_blocks)
+    error_message = "ipv4_egress_cidr_blocks must not list a CIDR twice: remove the duplicate."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency of each of the two functions (each reserves this many from the account's pool). Null: unreserved, the Lambda default (the provider's -1). 0 stops the functions from running."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null ? true : (var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions)
+    error_message = "reserved_concurrent_executions must be null (unreserved: use null, not -1) or a whole number from 0 up; AWS also keeps 100 of the account's concurrency unreserved, so 2 x this value must fit in the rest."
+  }
+}
+
 variable "ipv6_allowed_for_dual_stack" {
   description = "Let the VPC function send IPv6 (through the egress-only gateway). Needs dual-stack subnets."
   type        = bool

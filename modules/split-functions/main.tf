@@ -183,10 +183,10 @@ resource "aws_vpc_security_group_egress_rule" "destination" {
 resource "aws_lambda_function" "this" {
   for_each = local.functions
 
-  #checkov:skip=CKV_AWS_116:The private function is only invoked synchronously; the public one returns its failures as a result, so a dead-letter queue would stay empty.
-  #checkov:skip=CKV_AWS_115:A scheduled job every few minutes; a concurrency cap is the caller's choice.
-  #checkov:skip=CKV_AWS_272:Packages are built deterministically by natless and pinned by source_code_hash; code signing is an organisation-level choice.
-  #checkov:skip=CKV_AWS_173:The environment holds endpoint and resource names only (no secrets: the database password is a short-lived IAM token); Lambda encrypts it at rest, kms_key_arn adds a customer-managed key.
+  #checkov:skip=CKV_AWS_116:The private function is only invoked synchronously (its errors go back to the caller). The public one answers its own failures (logged, ok false) and a missed schedule tick is not replayed (0 retries, 60 s event age): only a crash, timeout or throttle would reach a dead-letter queue, and the next tick replaces it.
+  #checkov:skip=CKV_AWS_115:A concurrency cap is the caller's choice: private_reserved_concurrent_executions and public_reserved_concurrent_executions, default null (unreserved).
+  #checkov:skip=CKV_AWS_272:natless builds its packages deterministically and Terraform redeploys when the zip's hash (source_code_hash) changes; code signing (signed artifacts from S3) is an organisation-level choice.
+  #checkov:skip=CKV_AWS_173:The module puts endpoint and resource names and settings there, no secrets (the database password is a short-lived IAM token; private_environment is the caller's); Lambda encrypts it at rest, kms_key_arn adds a customer-managed key.
   #checkov:skip=CKV_AWS_50:X-Ray is opt-in (tracing_mode): the private function has no route to the X-Ray API.
   #checkov:skip=CKV_AWS_117:The pattern puts one function deliberately outside any VPC so that it reaches the AWS APIs without a NAT gateway.
   function_name    = "${var.name}-${each.key}"
@@ -200,6 +200,9 @@ resource "aws_lambda_function" "this" {
   memory_size      = each.key == "private" ? var.private_memory_size : var.public_memory_size
   timeout          = each.key == "private" ? var.private_timeout : var.public_timeout
   kms_key_arn      = var.kms_key_arn
+
+  # null leaves the function unreserved (the provider's -1).
+  reserved_concurrent_executions = each.key == "private" ? var.private_reserved_concurrent_executions : var.public_reserved_concurrent_executions
 
   environment {
     variables = each.key == "private" ? merge(var.private_environment, {

@@ -264,6 +264,28 @@ variable "public_timeout" {
   }
 }
 
+variable "private_reserved_concurrent_executions" {
+  description = "Reserved concurrency of the private function: also the most database connections it opens at once. Null: unreserved, the Lambda default (the provider's -1). 0 stops it, and with it every metric."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.private_reserved_concurrent_executions == null ? true : (var.private_reserved_concurrent_executions >= 0 && floor(var.private_reserved_concurrent_executions) == var.private_reserved_concurrent_executions)
+    error_message = "private_reserved_concurrent_executions must be null (unreserved: use null, not -1) or a whole number from 0 up, within what the account has left above its 100 unreserved executions."
+  }
+}
+
+variable "public_reserved_concurrent_executions" {
+  description = "Reserved concurrency of the public (scheduled) function; 1 keeps two ticks from overlapping (a throttled tick is dropped, not retried). Null: unreserved, the Lambda default (the provider's -1). 0 stops the schedule's invocations."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.public_reserved_concurrent_executions == null ? true : (var.public_reserved_concurrent_executions >= 0 && floor(var.public_reserved_concurrent_executions) == var.public_reserved_concurrent_executions)
+    error_message = "public_reserved_concurrent_executions must be null (unreserved: use null, not -1) or a whole number from 0 up, within what the account has left above its 100 unreserved executions."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the functions' log groups in days (one of the values CloudWatch Logs accepts)."
   type        = number

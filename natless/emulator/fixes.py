@@ -216,17 +216,33 @@ def _bucket_policy_tls_condition() -> None:
 
 
 def _security_group_rule_description() -> None:
-    """DescribeSecurityGroupRules: keep the description of rules that name another group.
+    """DescribeSecurityGroupRules: keep the description of rules that name a group or a prefix
+    list.
 
     moto reads a rule's description from its CIDR range only, so a rule with
-    referenced_security_group_id comes back without one and every plan shows drift.
-    Found by the public-private-split apply test.
+    referenced_security_group_id or prefix_list_id comes back without one and every plan shows
+    drift. Found by the public-private-split apply test (group) and the lambda-pair egress to
+    the gateway endpoints' prefix lists (prefix list).
     """
     from moto.ec2.models.security_groups import SecurityGroupRule
 
-    def description(self: SecurityGroupRule) -> str | None:
-        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+    original_init = SecurityGroupRule.__init__
+    prefix_list_at = 7  # SecurityGroupRule(ec2_backend, ..., source_group, prefix_list_id, ...)
 
+    def __init__(self: SecurityGroupRule, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        given = args[prefix_list_at] if len(args) > prefix_list_at else None
+        prefix_list = kwargs.get("prefix_list_id", given) or {}
+        self.natless_prefix_list_description = prefix_list.get("Description")
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return (
+            self.ip_range.get("Description")
+            or (self.source_group or {}).get("Description")
+            or getattr(self, "natless_prefix_list_description", None)
+        )
+
+    SecurityGroupRule.__init__ = __init__
     SecurityGroupRule.description = property(description)
 
 
@@ -281,8 +297,8 @@ FIXES: tuple[Fix, ...] = (
     ),
     Fix(
         "security-group-rule-description",
-        "new: rules that reference a security group lose their description",
-        "moto/ec2/models/security_groups.py: SecurityGroupRule.description",
+        "new: rules that reference a security group or a prefix list lose their description",
+        "moto/ec2/models/security_groups.py: SecurityGroupRule.__init__, .description",
         _security_group_rule_description,
     ),
     Fix(

@@ -144,6 +144,58 @@ def test_functions_read_back_as_asked(applied: Applied) -> None:
     assert (env["DB_PORT"], env["DB_SSLMODE"], env["COVERAGE"]) == ("6432", "verify-full", "wide")
     rule = applied.client("events").describe_rule(Name="cov-wide-split-schedule")
     assert rule["State"] == "DISABLED" and rule["ScheduleExpression"] == "rate(1 hour)"
+    reserved = {
+        name: lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+        for name in ("cov-wide-vpc", "cov-wide-public", "cov-wide-split-private",
+                     "cov-wide-split-public")
+    }  # fmt: skip
+    assert {k: int(v) for k, v in reserved.items()} == {
+        "cov-wide-vpc": 3,
+        "cov-wide-public": 3,
+        "cov-wide-split-private": 4,
+        "cov-wide-split-public": 1,
+    }
+
+
+def test_pair_https_egress_reads_back_as_asked(applied: Applied) -> None:
+    """IPv6 anywhere; IPv4 to the VPC, the gateway endpoints' prefix lists and the extra CIDRs."""
+    ec2 = applied.client("ec2")
+    vpc_id = _vpc_id(applied)
+    only_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    (group,) = [
+        g
+        for g in ec2.describe_security_groups(Filters=only_vpc)["SecurityGroups"]
+        if {"Key": "Name", "Value": f"cov-{applied.scenario}-vpc"} in g.get("Tags", [])
+    ]
+    assert group["IpPermissions"] == []
+    assert {
+        (p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in group["IpPermissionsEgress"]
+    } == {("tcp", 443, 443)}
+    ipv4 = {r["CidrIp"] for p in group["IpPermissionsEgress"] for r in p.get("IpRanges", [])}
+    ipv6 = {r["CidrIpv6"] for p in group["IpPermissionsEgress"] for r in p.get("Ipv6Ranges", [])}
+    lists = {
+        r["PrefixListId"] for p in group["IpPermissionsEgress"] for r in p.get("PrefixListIds", [])
+    }
+    gateway = {
+        e["ServiceName"].rsplit(".", 1)[1]: e
+        for e in ec2.describe_vpc_endpoints(Filters=only_vpc)["VpcEndpoints"]
+        if e["VpcEndpointType"] == "Gateway"
+    }
+    (vpc,) = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    assert ipv6 == {"::/0"}
+    if applied.scenario == "wide":
+        assert ipv4 == {vpc["CidrBlock"], "0.0.0.0/0", "192.0.2.0/24"}
+        assert vpc["CidrBlock"] == "10.64.0.0/20"
+        expected_lists = {"s3"}
+    else:  # the CIDR read from vpc_id; a VPC with NATs, but no IPv4 HTTPS to anywhere
+        assert ipv4 == {vpc["CidrBlock"]} == {"10.0.0.0/16"}
+        expected_lists = {"s3", "dynamodb"}
+    assert set(gateway) == expected_lists
+    prefix_lists = {
+        pl["PrefixListName"].rsplit(".", 1)[1]: pl["PrefixListId"]
+        for pl in ec2.describe_prefix_lists()["PrefixLists"]
+    }
+    assert lists == {prefix_lists[svc] for svc in expected_lists}
 
 
 def test_bucket_lifecycle_reads_back_as_asked(applied: Applied) -> None:

@@ -623,6 +623,7 @@ def module_calls(variant: str) -> dict[str, tuple[str, dict[str, Any]]]:
                 "name": text[("lambda-pair", "name")],
                 "package_path": "${path.module}/fn.zip",
                 "subnet_ids": ["subnet-0123456789abcdef0"],
+                "vpc_ipv4_cidr_block": "10.0.0.0/16",  # the made-up vpc_id cannot be looked up
                 **literal_vpc,
             },
         ),

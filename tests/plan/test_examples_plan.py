@@ -121,12 +121,29 @@ def test_function_security_group_has_no_ingress(example) -> None:
     )
     assert "ingress" not in config["expressions"]
     egress = plan.instances("module.pair.aws_vpc_security_group_egress_rule.https")
-    assert {k: (e["after"]["from_port"], e["after"]["to_port"]) for k, e in egress.items()} == {
-        "ipv4": (443, 443),
-        "ipv6": (443, 443),
-    }
-    assert egress["ipv4"]["after"]["cidr_ipv4"] == "0.0.0.0/0"
-    assert egress["ipv6"]["after"]["cidr_ipv6"] == "::/0"
+    assert {(e["after"]["ip_protocol"], e["after"]["from_port"], e["after"]["to_port"])
+            for e in egress.values()} == {("tcp", 443, 443)}  # fmt: skip
+
+
+def test_function_ipv4_https_goes_only_where_the_example_has_an_ipv4_path(example) -> None:
+    """IPv4 HTTPS to the gateway endpoints and the VPC; to 0.0.0.0/0 only with a NAT."""
+    name, plan = example
+    egress = plan.instances("module.pair.aws_vpc_security_group_egress_rule.https")
+    expected = {"::/0", "vpc", "pl:s3", "pl:dynamodb"}
+    if name == "nat-gateway":
+        expected.add("0.0.0.0/0")
+    assert set(egress) == expected
+    assert egress["::/0"]["after"]["cidr_ipv6"] == "::/0"
+    assert egress["vpc"]["after"]["cidr_ipv4"] == "10.0.0.0/16"
+    ipv4_anywhere = [k for k, e in egress.items() if e["after"].get("cidr_ipv4") == "0.0.0.0/0"]
+    assert ipv4_anywhere == (["0.0.0.0/0"] if name == "nat-gateway" else [])
+    for service in ("s3", "dynamodb"):
+        rule = egress[f"pl:{service}"]
+        assert rule["after_unknown"]["prefix_list_id"] is True  # the endpoint's, known at apply
+        assert rule["after"].get("cidr_ipv4") is None
+    wiring = plan.raw["configuration"]["root_module"]["module_calls"]["pair"]["expressions"]
+    assert "module.endpoints.prefix_list_ids" in wiring["ipv4_egress_prefix_list_ids"]["references"]
+    assert "module.vpc.vpc_cidr_block" in wiring["vpc_ipv4_cidr_block"]["references"]
 
 
 def test_nat_only_in_the_nat_example(example) -> None:
@@ -182,12 +199,40 @@ def test_bad_pair_inputs_are_refused(emulator) -> None:
         "memory": ({"memory_size": 64}, "memory_size must be a whole number of MB"),
         "timeout": ({"timeout": 901}, "timeout must be a whole number of seconds"),
         "policy": ({"policy_json": "{}"}, "policy_json must be an IAM policy document"),
+        "prefix-list": (
+            {"ipv4_egress_prefix_list_ids": {"s3": "10.0.0.0/8"}},
+            'ipv4_egress_prefix_list_ids values must be prefix list IDs like "pl-63a5400a"',
+        ),
+        "prefix-list-label": (
+            {"ipv4_egress_prefix_list_ids": {"s3 endpoint": "pl-63a5400a"}},
+            "ipv4_egress_prefix_list_ids keys are labels",
+        ),
+        "egress-cidr": (
+            {"ipv4_egress_cidr_blocks": ["::/0"]},
+            'ipv4_egress_cidr_blocks must be IPv4 CIDRs such as "0.0.0.0/0"',
+        ),
+        "vpc-cidr": (
+            {"vpc_ipv4_cidr_block": "10.0.0.0"},
+            'vpc_ipv4_cidr_block must be an IPv4 CIDR such as "10.0.0.0/16"',
+        ),
+        "egress-cidr-host": (
+            {"ipv4_egress_cidr_blocks": ["10.1.2.3/16"]},
+            "ipv4_egress_cidr_blocks entries must start at their network address",
+        ),
+        "vpc-cidr-repeated": (
+            {"ipv4_egress_cidr_blocks": ["10.0.0.0/16"]},
+            "ipv4_egress_cidr_blocks must not repeat the VPC's own CIDR (10.0.0.0/16)",
+        ),
+        "concurrency": (
+            {"reserved_concurrent_executions": -1},
+            "reserved_concurrent_executions must be null (unreserved: use null, not -1)",
+        ),
         "policy-sid": (
             {"policy_json": '{"Statement": [{"Sid": "WriteOwnLogs", "Effect": "Allow"}]}'},
             "must not use the Sids WriteOwnLogs",
         ),
     }
     with Stack.create(ROOT / "tests" / "fixtures" / "lambda_pair", emulator) as stack:
-        failures = refusals(stack, cases)
+        failures = refusals(stack, cases, alone=["vpc-cidr-repeated"])
     for label, (_, message) in cases.items():
         assert message in failures[label], label

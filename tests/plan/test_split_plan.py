@@ -345,6 +345,23 @@ def test_kms_key_adds_only_decrypt(fixture_stack: Stack, packages) -> None:
         assert (decrypt["actions"], decrypt["resources"]) == (["kms:Decrypt"], [key])
 
 
+def test_reserved_concurrency_is_per_function_and_unreserved_by_default(
+    fixture_stack: Stack, packages
+) -> None:
+    def reserved(tf_vars: dict[str, Any]) -> dict[str, Any]:
+        plan = Plan(fixture_stack.plan(tf_vars))
+        functions = plan.instances(f"{SPLIT}.aws_lambda_function.this")
+        return {k: f["after"]["reserved_concurrent_executions"] for k, f in functions.items()}
+
+    assert reserved(packages) == {"private": -1, "public": -1}
+    both = {
+        **packages,
+        "private_reserved_concurrent_executions": 5,
+        "public_reserved_concurrent_executions": 1,
+    }
+    assert reserved(both) == {"private": 5, "public": 1}
+
+
 # --- bad inputs -----------------------------------------------------------------------------------
 
 GOOD_SG = "sg-0123456789abcdef0"
@@ -429,6 +446,16 @@ MODULE_BAD_INPUTS: dict[str, tuple[int, dict[str, Any], str]] = {
         1,
         {"public_timeout": 901},
         "public_timeout must be a whole number of seconds from 6 to 900",
+    ),
+    "private-concurrency": (
+        1,
+        {"private_reserved_concurrent_executions": -1},
+        "private_reserved_concurrent_executions must be null (unreserved: use null, not -1)",
+    ),
+    "public-concurrency": (
+        1,
+        {"public_reserved_concurrent_executions": 1.5},
+        "public_reserved_concurrent_executions must be null (unreserved: use null, not -1)",
     ),
     "retention": (1, {"log_retention_days": 42}, "log_retention_days must be one of"),
     "kms-key": (1, {"kms_key_arn": "alias/my-key"}, "kms_key_arn must be a KMS key ARN"),

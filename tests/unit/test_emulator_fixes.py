@@ -152,6 +152,32 @@ def test_gap_group_referencing_rule_loses_its_description(ec2) -> None:
     )
 
 
+def test_gap_prefix_list_rule_loses_its_description(ec2) -> None:
+    vpc_id, _ = _dual_stack_subnet(ec2)
+    group = ec2.create_security_group(GroupName="fn", Description="f", VpcId=vpc_id)["GroupId"]
+    (s3,) = [
+        p["PrefixListId"]
+        for p in ec2.describe_prefix_lists()["PrefixLists"]
+        if p["PrefixListName"].endswith(".s3")
+    ]
+    ec2.authorize_security_group_egress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "PrefixListIds": [{"PrefixListId": s3, "Description": "HTTPS to S3"}],
+            }
+        ],
+    )
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    to_s3 = [r for r in rules["SecurityGroupRules"] if r.get("PrefixListId") == s3]
+    assert to_s3 and not to_s3[0].get("Description"), UPSTREAM_FIXED.format(
+        "security-group-rule-description"
+    )
+
+
 def test_gap_db_parameters_have_no_source(monkeypatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
