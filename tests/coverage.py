@@ -17,15 +17,13 @@ against Terraform's own view of the module calls.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from natless.paths import MODULES, SCRATCH
+from tests.jsonroot import HANDLER, module_call, root_document, write_root
 
 MODULE_NAMES = (
     "dual-stack-vpc",
@@ -107,7 +105,7 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
             {
                 "name": "cov-wide",
                 "package_path": ZIP,
-                "handler": "app.main",
+                "handler": HANDLER,
                 "runtime": "python3.13",
                 "architecture": "x86_64",
                 "memory_size": 256,
@@ -209,7 +207,7 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
             {
                 "name": "cov-narrow",
                 "package_path": ZIP,
-                "handler": "app.main",
+                "handler": HANDLER,
                 "vpc_id": VPC_ID,
                 "subnet_ids": PRIVATE_SUBNETS,
                 "ipv4_egress_prefix_list_ids": "${module.endpoints.prefix_list_ids}",
@@ -244,37 +242,23 @@ def module_inputs(module: str) -> set[str]:
 
 def root_module(scenario: str) -> dict[str, Any]:
     """The scenario as a Terraform JSON root module (a ``main.tf.json`` document)."""
+    folder = root_dir(scenario)
     calls = {
-        label: {"source": os.path.relpath(MODULES / source, root_dir(scenario)), **inputs}
+        label: module_call(folder, source, inputs)
         for label, (source, inputs) in SCENARIOS[scenario].items()
     }
-    resources = {
-        rtype: {name: body for name, body in bodies.items() if "${module.vpc" not in str(body)}
-        for rtype, bodies in SUPPORT.items()
-    }
-    if "split" in calls:
-        resources = SUPPORT
-    return {
-        "terraform": {
-            "required_version": ">= 1.5",
-            "required_providers": {"aws": {"source": "hashicorp/aws", "version": ">= 5.23, < 7.0"}},
-        },
-        "provider": {"aws": {}},
-        "resource": {rtype: bodies for rtype, bodies in resources.items() if bodies},
-        "module": calls,
-    }
+    resources = SUPPORT
+    if "split" not in calls:  # only the split functions need the stand-in database group
+        resources = {
+            rtype: {name: body for name, body in bodies.items() if "${module.vpc" not in str(body)}
+            for rtype, bodies in SUPPORT.items()
+        }
+    return root_document(calls, resources)
 
 
 def root_dir(scenario: str) -> Path:
     return SCRATCH / "coverage" / scenario
 
 
-def write_root(scenario: str) -> Path:
-    folder = root_dir(scenario)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "main.tf.json").write_text(json.dumps(root_module(scenario), indent=2))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", "def main(event, context):\n    return {'ok': True}\n")
-    (folder / "fn.zip").write_bytes(buf.getvalue())
-    return folder
+def write_scenario(scenario: str) -> Path:
+    return write_root(root_dir(scenario), root_module(scenario))

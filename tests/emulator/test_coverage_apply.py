@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from natless.stack import Stack
-from tests.coverage import APPLIED_BY, SCENARIOS, TOPIC, write_root
+from tests.coverage import APPLIED_BY, SCENARIOS, TOPIC, write_scenario
 from tests.emulator.test_examples_apply import leftovers
 
 pytestmark = pytest.mark.emulator
@@ -39,7 +39,7 @@ def applied(request, emulator) -> Iterator[Applied]:
     scenario = request.param
     kw = emulator.client_kwargs()
     before = leftovers(kw)
-    stack = Stack.create(write_root(scenario), emulator)
+    stack = Stack.create(write_scenario(scenario), emulator)
     try:
         plan = stack.plan()
         stack.apply_plan()

@@ -8,7 +8,7 @@ checks the whole class of such values against the constraints of AWS's API refer
 
 How, in one ``terraform plan``:
 
-1. ``write_root`` generates a root module (Terraform JSON syntax, under the git-ignored
+1. ``write_both_variants`` generates a root module (Terraform JSON syntax, under the git-ignored
    ``.natless/``) that calls every module twice: once with each free-text input (``WORST_CASE``)
    at the LONGEST value its validation accepts and once at the SHORTEST, in a variety of every
    character the validation allows. Those values are derived from the validation regexes in
@@ -31,14 +31,10 @@ description that caused issue 10.
 from __future__ import annotations
 
 import contextlib
-import io
-import json
-import os
 import re
 import shutil
 import string
 import uuid
-import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -49,6 +45,7 @@ import pytest
 
 from natless.paths import MODULES, SCRATCH
 from natless.stack import Stack
+from tests.jsonroot import module_call, root_document, write_root
 
 # --- the rules ------------------------------------------------------------------------------
 
@@ -656,29 +653,16 @@ def module_calls(variant: str) -> dict[str, tuple[str, dict[str, Any]]]:
 def root_module(folder: Path) -> dict[str, Any]:
     """Both variants as one Terraform JSON root module (a ``main.tf.json`` document)."""
     calls = {
-        label: {"source": os.path.relpath(MODULES / module, folder), **inputs}
+        label: module_call(folder, module, inputs)
         for variant in VARIANTS
         for label, (module, inputs) in module_calls(variant).items()
     }
-    return {
-        "terraform": {
-            "required_version": ">= 1.5",
-            "required_providers": {"aws": {"source": "hashicorp/aws", "version": ">= 5.23, < 7.0"}},
-        },
-        "provider": {"aws": {}},
-        "module": calls,
-    }
+    return root_document(calls)
 
 
-def write_root() -> Path:
+def write_both_variants() -> Path:
     folder = WORK / f"root-{uuid.uuid4().hex[:8]}"
-    folder.mkdir(parents=True)
-    (folder / "main.tf.json").write_text(json.dumps(root_module(folder), indent=2))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("handler.py", "def handler(event, context):\n    return {}\n")
-    (folder / "fn.zip").write_bytes(buf.getvalue())
-    return folder
+    return write_root(folder, root_module(folder))
 
 
 def remove_root(folder: Path) -> None:
@@ -708,7 +692,7 @@ def inputs_in_names() -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def planned(emulator) -> dict[str, Any]:
     """One plan of both variants of every module (about 12 s of terraform plan)."""
-    folder = write_root()
+    folder = write_both_variants()
     try:
         with Stack.create(folder, emulator) as stack:
             return stack.plan()
