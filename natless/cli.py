@@ -18,6 +18,7 @@ import sys
 
 from natless import __version__
 from natless.errors import UserError
+from natless.interrupts import Interrupted, exit_status, signals_interrupt
 
 # Sub-command modules, in the order `natless -h` lists them.
 COMMANDS = (
@@ -28,6 +29,7 @@ COMMANDS = (
     "natless.commands.demo",
     "natless.commands.cost",
     "natless.commands.advise",
+    "natless.commands.clean",
 )
 
 
@@ -49,14 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args._run(args) or 0)
-    except UserError as exc:
-        print(f"natless: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("natless: interrupted", file=sys.stderr)
-        return 130
+    # SIGINT, SIGTERM and SIGHUP all unwind the command the same way (natless.interrupts).
+    with signals_interrupt():
+        try:
+            return int(args._run(args) or 0)
+        except UserError as exc:
+            print(f"natless: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as exc:
+            name = exc.name if isinstance(exc, Interrupted) else "SIGINT"
+            print(f"natless: interrupted ({name})", file=sys.stderr)
+            return exit_status(exc)
 
 
 if __name__ == "__main__":

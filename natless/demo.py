@@ -9,8 +9,10 @@ Two targets share every step:
   retries while AWS releases the VPC function's network interfaces. ``--endpoint-url`` points
   this path at any AWS-compatible endpoint instead (the tests use the emulator).
 
-Whatever happens after the first resource is created (success, failure, Ctrl-C), the stack is
-destroyed; if that fails, the exact command to finish the teardown is printed.
+Whatever happens after the first resource is created (success, failure, Ctrl-C, SIGTERM,
+SIGHUP), the stack is destroyed; if that fails or a second signal stops it, the working copy and
+its state are kept and the exact command that finishes the teardown is printed. A run killed
+outright (SIGKILL) leaves its working copy for ``natless clean``; the next run says so.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from urllib.parse import urlparse
 import boto3
 
 from natless import invoke
+from natless.clean import notice_left_behind
 from natless.compare import compare
 from natless.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
 from natless.errors import UserError
@@ -110,6 +113,7 @@ def run_demo(
         )
     if not 1 <= iterations <= 10000:
         raise UserError(f"iterations must be 1..10000, got {iterations}")
+    notice_left_behind()
     run = _Run(example, source, target, iterations, reports_root, run_id or new_run_id())
     run.progress = progress or Progress(STAGES)
     with ExitStack() as cleanup:
@@ -150,6 +154,7 @@ class _Run:
                 emulator = _emulator_at(target.endpoint_url)
             sess = _session(target, emulator)
             endpoint = {"endpoint_url": emulator.url} if emulator else {}
+            account = None
             if target.mode == "aws":
                 account = require_sandbox(sess.client("sts", **endpoint))
                 print(f"      sandbox account {account} confirmed", flush=True)
@@ -169,7 +174,7 @@ class _Run:
             # applied by the tests (tests/emulator/test_coverage_apply.py); AWS runs keep them.
             tf_vars["object_expiry_days"] = None
         with progress.stage("apply", f"examples/{self.example} as {tf_vars['name']}"):
-            stack = Stack.create(self.source, emulator)
+            stack = Stack.create(self.source, emulator, account=account)
             if target.mode == "emulator":
                 # The run's own emulator holds every resource and nothing outlives it: stopping
                 # it is the teardown (terraform destroy would spend 15 s deleting them one by one

@@ -14,7 +14,9 @@ What it does:
   another), created with ``useradd --system`` when it does not exist;
 - starts ``postgres`` itself (not through pg_ctl, which would detach it) as a child in its own
   session, listening on 127.0.0.1 only, on a free port, without a Unix socket; with ``tls=True``
-  it serves a self-signed certificate (CN and SANs ``localhost``/``127.0.0.1``) made here;
+  it serves a P-256 certificate for ``localhost`` and ``127.0.0.1`` (its SANs) issued by a test
+  CA made at start (both valid for two days; the CA's key is never written, so it issues nothing
+  else). ``ca_path`` is that CA's certificate, the bundle a ``verify-full`` client trusts;
 - pg_hba.conf admits the admin user (setup, seeding) and the application user (``hostssl`` when
   TLS is on, so a plain connection of that user is refused), from 127.0.0.1 only, with
   ``trust``: a local server cannot validate IAM database authentication tokens, so whatever
@@ -37,6 +39,7 @@ import datetime
 import ipaddress
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -46,8 +49,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from natless.errors import UserError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 PG_BIN_ENV = "NATLESS_PG_BIN"
 PG_USER_ENV = "NATLESS_PG_USER"
@@ -194,42 +202,148 @@ def run_as_account() -> RunAs:
 # --- TLS ------------------------------------------------------------------------------------------
 
 
-def write_self_signed_certificate(cert_path: Path, key_path: Path, days: int = 2) -> None:
-    """A self-signed P-256 certificate for CN=localhost, SANs localhost and 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+TLS_DAYS = 2  # the test CA and the server certificate expire soon after the tests
+TLS_HOSTS = ("localhost", HOST)
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(
+
+def _write_private_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    path.touch(mode=0o600)
+    path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
+
+
+def _key_usage(ca: bool) -> x509.KeyUsage:
+    """A CA signs certificates (and CRLs); a P-256 TLS server key only signs handshakes."""
+    from cryptography import x509
+
+    flags = dict.fromkeys(
+        (
+            "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+            "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only",
+        ),
+        False,
+    )  # fmt: skip
+    flags |= {"key_cert_sign": True, "crl_sign": True} if ca else {"digital_signature": True}
+    return x509.KeyUsage(**flags)
+
+
+def _validity(days: int) -> tuple[datetime.datetime, datetime.datetime]:
+    now = datetime.datetime.now(datetime.UTC)
+    return now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=days)
+
+
+def new_test_ca(
+    common_name: str | None = None, days: int = TLS_DAYS
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A throwaway P-256 root CA (key, certificate), named "natless test CA <random>"."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "natless tests"),
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, common_name or f"natless test CA {secrets.token_hex(4)}"
+            ),
+        ]
+    )
+    not_before, not_after = _validity(days)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def issue_server_certificate(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    hosts: tuple[str, ...] = TLS_HOSTS,
+    days: int = TLS_DAYS,
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A P-256 server certificate (key, certificate) from the CA, with ``hosts`` as SANs."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    sans: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            sans.append(x509.DNSName(host))
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    not_before, not_after = _validity(days)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(max(not_before, ca_cert.not_valid_before_utc))
+        .not_valid_after(min(not_after, ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def write_test_ca(ca_path: Path, days: int = TLS_DAYS) -> None:
+    """Only the certificate of a new test CA (its key is dropped): a bundle that trusts nothing
+    else, e.g. to show that verify-full refuses a server of another CA."""
+    from cryptography.hazmat.primitives import serialization
+
+    _, cert = new_test_ca(days=days)
+    ca_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def write_test_certificates(
+    ca_path: Path,
+    cert_path: Path,
+    key_path: Path,
+    hosts: tuple[str, ...] = TLS_HOSTS,
+    days: int = TLS_DAYS,
+) -> None:
+    """A new test CA's certificate, and a server certificate and key it issued for ``hosts``.
+
+    The CA's key only lives in memory here: nothing else can ever be issued by that CA, so
+    trusting ``ca_path`` trusts this one server certificate.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    ca_key, ca_cert = new_test_ca(days=days)
+    key, cert = issue_server_certificate(ca_key, ca_cert, hosts, days)
+    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_private_key(key_path, key)
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -277,8 +391,13 @@ class LocalPostgres:
         return self.root / "data"
 
     @property
+    def ca_path(self) -> Path | None:
+        """The test CA's certificate: the DB_CA_BUNDLE (sslrootcert) for verify-full."""
+        return self.root / "tls" / "ca.crt" if self.tls else None
+
+    @property
     def cert_path(self) -> Path | None:
-        """The server certificate (self-signed, so also the CA bundle for verify-full)."""
+        """The server certificate, issued by the test CA for localhost and 127.0.0.1."""
         return self.root / "tls" / "server.crt" if self.tls else None
 
     @property
@@ -364,8 +483,8 @@ class LocalPostgres:
             tls_dir = self.root / "tls"
             tls_dir.mkdir(mode=0o755)
             key = tls_dir / "server.key"
-            assert self.cert_path is not None
-            write_self_signed_certificate(self.cert_path, key)
+            assert self.ca_path is not None and self.cert_path is not None
+            write_test_certificates(self.ca_path, self.cert_path, key)
             self.run_as.chown(key)  # postgres wants its key owned by itself, mode 0600
             settings |= {
                 "ssl": "on",

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -30,8 +25,8 @@ import tftest
 from tftest import parse_args
 
 from natless.errors import UserError
-from natless.terraform import tftest_for
-from natless.workdir import remove_working_copy, working_copy
+from natless.terraform import destroy_command, tftest_for
+from natless.workdir import remove_working_copy, state_resources, working_copy
 
 if TYPE_CHECKING:
     from natless.emulator import Emulator
@@ -62,27 +57,6 @@ def error_blocks(output: str) -> str:
     return "\n\n".join(dict.fromkeys(cleaned)) or text.strip()[-2000:]
 
 
-@contextmanager
-def deferred_interrupt() -> Iterator[None]:
-    """Let a running Terraform command finish its own Ctrl-C handling, then raise it here.
-
-    Ctrl-C at a terminal reaches Terraform too (same process group); it stops gracefully and
-    saves its state. Raising KeyboardInterrupt in Python at once would leave it running while
-    natless starts the teardown against a locked state.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            raise KeyboardInterrupt
-
-
 @dataclass
 class Stack:
     """One working copy of a root module and the Terraform runs made in it."""
@@ -106,12 +80,19 @@ class Stack:
         emulator: Emulator | None = None,
         env: dict[str, str] | None = None,
         region: str | None = None,
+        account: str | None = None,
     ) -> Stack:
-        """Copy ``source`` and init it; with an emulator, point its aws provider there."""
+        """Copy ``source`` and init it; with an emulator, point its aws provider there.
+
+        ``account`` (the AWS account the caller checked) goes into the copy's owner record, so
+        that ``natless clean`` destroys a leftover only with credentials for that account.
+        """
         override = None
+        where: dict[str, str | int | None] = {"account": account}
         if emulator is not None:
             override = emulator.provider_override(region or emulator_region())
-        workdir = working_copy(source, override)
+            where = {"emulator_url": emulator.url, "emulator_pid": emulator.pid}
+        workdir = working_copy(source, override, **where)
         try:
             stack = cls(
                 source=source,
@@ -128,8 +109,7 @@ class Stack:
     def _run(self, label: str, call: Any) -> Any:
         started = time.monotonic()
         try:
-            with deferred_interrupt():
-                return call()
+            return call()
         except tftest.TerraformTestError as exc:
             raise TerraformFailed(
                 f"terraform {label} failed in {self.workdir}:\n{error_blocks(exc.args[-1])}"
@@ -212,28 +192,35 @@ class Stack:
 
     def teardown_command(self) -> str:
         """The exact shell command that finishes the teardown of this working copy."""
-        env = {k: v for k, v in self.tf.env.items() if k == "TF_CLI_CONFIG_FILE"}
-        prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        command = f"terraform -chdir={shlex.quote(str(self.workdir))} destroy -auto-approve"
-        return f"{prefix} {command}".strip()
+        return destroy_command(self.workdir, self.tf.env)
 
     def close(self, attempts: int = 1, wait_s: float = 0) -> None:
-        """Destroy what was applied, then remove the working copy.
+        """Destroy what was applied, then remove the working copy once its state is empty.
 
-        When the teardown fails or is interrupted, the working copy (and its state) is kept and
-        the command that finishes the job is printed.
+        When the teardown fails or is interrupted (a second Ctrl-C, SIGTERM or SIGHUP stops it),
+        the working copy and its state are kept and the command that finishes the job is
+        printed.
         """
         try:
             self.destroy(attempts, wait_s)
         except (TerraformFailed, KeyboardInterrupt):
-            print(
-                "natless: the teardown did not finish; resources may remain. Finish it with:\n"
-                f"  {self.teardown_command()}",
-                file=sys.stderr,
-            )
+            self._print_finish("the teardown did not finish; resources may remain")
             raise
+        left = state_resources(self.workdir)
+        if left:
+            self._print_finish(f"terraform destroy left {len(left)} resources in the state")
+            raise TerraformFailed(f"the state in {self.workdir} still holds: {', '.join(left)}")
         if not self.keep:
             remove_working_copy(self.workdir)
+
+    def _print_finish(self, why: str) -> None:
+        print(
+            f"natless: {why}. The working copy and its state are kept in {self.workdir}.\n"
+            f"Finish it with:\n  {self.teardown_command()}\n"
+            "or with `natless clean`, which also removes the working copy.",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def discard_with(self, emulator: Emulator) -> None:
         """Stop ``emulator``, which holds every resource of this stack, then remove the working

@@ -1,5 +1,11 @@
 """Running Terraform: provider mirror detection, a project-owned CLI config, tftest wrappers.
 
+Every Terraform process runs in a session of its own, so a terminal's Ctrl-C reaches natless
+alone. natless then sends Terraform exactly one SIGINT (Terraform's graceful stop: it finishes the
+operations in flight and saves its state; a second SIGINT would make it exit at once and may lose
+state) and waits for it to exit. If natless itself is killed, Linux sends Terraform that SIGINT
+(``PR_SET_PDEATHSIG``), so no Terraform outlives natless by more than its graceful stop.
+
 When a local filesystem mirror of hashicorp/aws exists (``NATLESS_PROVIDER_MIRROR`` or the one
 preinstalled at /opt/tf-plugins), every Terraform call made by natless uses a CLI config that
 natless generates under ``.natless/`` and that installs the provider from that mirror only.
@@ -8,9 +14,16 @@ Without a mirror, Terraform's own configuration (normally: the public registry) 
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import shlex
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import tftest
@@ -72,6 +85,14 @@ def terraform_env() -> dict[str, str]:
     return env
 
 
+def destroy_command(root: Path, env: dict[str, str] | None = None) -> str:
+    """The shell command that destroys what the state of working copy ``root`` holds."""
+    env = terraform_env() if env is None else env
+    config = env.get("TF_CLI_CONFIG_FILE")
+    prefix = f"TF_CLI_CONFIG_FILE={shlex.quote(config)} " if config else ""
+    return f"{prefix}terraform -chdir={shlex.quote(str(root))} destroy -auto-approve"
+
+
 def require_terraform() -> str:
     """Path of the terraform binary, or a UserError that says how to get one."""
     binary = shutil.which("terraform")
@@ -83,7 +104,88 @@ def require_terraform() -> str:
     return binary
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _interrupt_when_parent_dies() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks Linux to SIGINT the child when natless dies (None elsewhere).
+
+    libc is loaded here, in the parent: the child only makes one system call between fork and
+    exec.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
+        if os.getppid() != parent:  # natless died before the prctl: stop now
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return preexec
+
+
+def run_terraform(cmdline: list[str], cwd: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run one Terraform command to its end: (exit status, stdout, stderr).
+
+    A KeyboardInterrupt (any signal natless handles) while it runs is passed on as one SIGINT;
+    natless then waits for Terraform to save its state and exit, and raises the first interrupt.
+    Later interrupts during that wait are only reported: a second SIGINT would make Terraform
+    drop what it is doing without saving.
+    """
+    # Output goes to unnamed temporary files, not pipes: a Terraform whose natless was killed
+    # must still be able to write (to a pipe nobody reads it would die of SIGPIPE, without
+    # saving its state or releasing its lock).
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace", dir=cwd) as out,
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace", dir=cwd) as err,
+    ):
+        proc = subprocess.Popen(
+            cmdline,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            # Not thread-safe in general; this one makes a single system call (see above).
+            preexec_fn=_interrupt_when_parent_dies(),
+        )
+        interrupted: KeyboardInterrupt | None = None
+        while True:
+            try:
+                proc.wait()
+                break
+            except KeyboardInterrupt as exc:
+                if interrupted is None:
+                    interrupted = exc
+                    proc.send_signal(signal.SIGINT)
+                print(
+                    f"natless: waiting for terraform {cmdline[1]} (pid {proc.pid}) to stop and "
+                    "save its state; kill -9 on natless leaves it to finish on its own",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if interrupted is not None:
+            raise interrupted
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read()
+
+
+class _Terraform(tftest.TerraformTest):
+    """tftest's handle, with every command run by :func:`run_terraform`."""
+
+    def execute_command(self, cmd: str, *cmd_args: str) -> tftest.TerraformCommandOutput:
+        status, out, err = run_terraform([self.binary, cmd, *cmd_args], self.tfdir, self.env)
+        if status != 0:
+            raise tftest.TerraformTestError(
+                f"Error running command {cmd}: {status} {out} {err}", err
+            )
+        return tftest.TerraformCommandOutput(status, out, err)
+
+
 def tftest_for(tfdir: Path, env: dict[str, str] | None = None) -> tftest.TerraformTest:
     """A tftest handle on ``tfdir`` that uses natless's CLI config (and ``env`` on top)."""
     binary = require_terraform()
-    return tftest.TerraformTest(str(tfdir), binary=binary, env={**terraform_env(), **(env or {})})
+    return _Terraform(str(tfdir), binary=binary, env={**terraform_env(), **(env or {})})

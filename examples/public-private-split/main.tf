@@ -12,6 +12,8 @@ locals {
 
   # Known at plan time, so the security group rules show their port before apply.
   db_port = 5432
+  # verify-full: the private function checks the database's certificate chain and host name.
+  db_sslmode = var.db_ca_bundle == null ? "require" : "verify-full"
 }
 
 module "vpc" {
@@ -148,8 +150,9 @@ module "split" {
   db_name        = var.db_name
   db_user        = var.db_user
   db_resource_id = aws_db_instance.this.resource_id
-  # TLS always; with the RDS CA bundle in the package, also verify the certificate.
-  db_sslmode          = var.db_ca_bundle == null ? "require" : "verify-full"
+  # TLS always; the certificate and host name are verified against the RDS CA bundle shipped in
+  # the package unless db_ca_bundle = null opts out.
+  db_sslmode          = local.db_sslmode
   private_environment = var.db_ca_bundle == null ? {} : { DB_CA_BUNDLE = var.db_ca_bundle }
 
   metric_namespace    = var.metric_namespace

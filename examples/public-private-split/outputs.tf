@@ -66,6 +66,16 @@ output "db_user" {
   value       = var.db_user
 }
 
+output "db_sslmode" {
+  description = "How the private function secures its database connection: \"verify-full\" (certificate and host name checked against db_ca_bundle) or \"require\" (db_ca_bundle = null: encrypted, not verified)."
+  value       = local.db_sslmode
+}
+
+output "db_ca_bundle" {
+  description = "The CA bundle, inside the private package, the private function trusts for the database (null: not verified)."
+  value       = var.db_ca_bundle
+}
+
 output "db_master_user_secret_arn" {
   description = "Secrets Manager secret with the master password (managed by RDS, never in Terraform state)."
   value       = try(aws_db_instance.this.master_user_secret[0].secret_arn, null)

@@ -82,13 +82,13 @@ variable "db_user" {
 }
 
 variable "db_ca_bundle" {
-  description = "Path, inside the private package, of the RDS CA bundle (e.g. \"global-bundle.pem\" copied next to lambda_src/session_counter/handler.py before packaging). Set: the private function verifies the server certificate (verify-full). Null: TLS without verification (require)."
+  description = "PEM file, inside the private package, of the CAs the private function trusts for the database's certificate (DB_CA_BUNDLE, with DB_SSLMODE=verify-full: chain and host name checked). The default is the Amazon RDS CA bundle shipped in lambda_src/session_counter (see its header for the regions it covers). null opts out of verification: TLS only (require), open to an impostor of the database inside the VPC; not recommended."
   type        = string
-  default     = null
+  default     = "rds-ca-bundle.pem"
 
   validation {
     condition     = var.db_ca_bundle == null || can(regex("^[A-Za-z0-9._-][A-Za-z0-9._/-]*\\.(pem|crt)$", var.db_ca_bundle))
-    error_message = "db_ca_bundle must be a relative path of a .pem or .crt file inside the package, e.g. \"global-bundle.pem\", or null."
+    error_message = "db_ca_bundle must be a relative path of a .pem or .crt file inside the package, e.g. \"rds-ca-bundle.pem\", or null."
   }
 }
 

@@ -10,9 +10,9 @@ Environment:
     DB_SSLMODE       require (default: encrypted, certificate not verified, like libpq)
                      | verify-full (certificate checked against DB_CA_BUNDLE and the host name)
                      | disable (plain TCP: only for a local test server)
-    DB_CA_BUNDLE     PEM file for verify-full; a relative path is taken from the package root,
-                     e.g. "global-bundle.pem" (https://truststore.pki.rds.amazonaws.com/global/
-                     global-bundle.pem) added next to handler.py
+    DB_CA_BUNDLE     PEM file for verify-full; a relative path is taken from the package root.
+                     The package ships "rds-ca-bundle.pem", Amazon RDS's CAs (see its header;
+                     refreshed by ``python -m natless.rds_ca``)
     DB_CONNECT_TIMEOUT_S  seconds for connecting and for each socket operation (default 5)
     SESSIONS_QUERY   the count; default ``SELECT count(*) FROM sessions WHERE expires_at > now()``
 
@@ -107,6 +107,14 @@ def auth_token(host: str, port: int, user: str) -> str:
     return _rds.generate_db_auth_token(DBHostname=host, Port=port, DBUsername=user)
 
 
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification failure behind a connection error, if that is what it was."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        if isinstance(candidate, ssl.SSLCertVerificationError):
+            return candidate
+    return None
+
+
 def count_active_sessions(settings: dict[str, Any]) -> int:
     context = ssl_context(settings["sslmode"], os.environ.get("DB_CA_BUNDLE"))
     target = f"{settings['host']}:{settings['port']}/{settings['database']}"
@@ -122,6 +130,14 @@ def count_active_sessions(settings: dict[str, Any]) -> int:
             application_name="natless-session-counter",
         )
     except (InterfaceError, DatabaseError, OSError) as exc:
+        refused = _certificate_error(exc)
+        if refused is not None:
+            raise DatabaseConnectError(
+                f"cannot connect to {target} as {settings['user']}: certificate verification "
+                f"failed: {refused.verify_message} (sslmode=verify-full: the server's certificate "
+                f"must be issued by a CA of DB_CA_BUNDLE={os.environ.get('DB_CA_BUNDLE')} and "
+                f"name the host {settings['host']})"
+            ) from exc
         cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
         raise DatabaseConnectError(
             f"cannot connect to {target} as {settings['user']} "

@@ -139,7 +139,7 @@ variable "db_resource_id" {
 }
 
 variable "db_sslmode" {
-  description = "TLS to the database (DB_SSLMODE): \"require\" (encrypted, certificate not verified, like libpq), \"verify-full\" (verified against DB_CA_BUNDLE; put the RDS CA bundle in the package and name it in private_environment) or \"disable\" (local test servers only)."
+  description = "TLS to the database (DB_SSLMODE): \"verify-full\" (certificate chain and host name verified against DB_CA_BUNDLE, a PEM file in the package named in private_environment; lambda_src/session_counter ships the Amazon RDS CAs as \"rds-ca-bundle.pem\"), \"require\" (encrypted, certificate not verified, like libpq) or \"disable\" (local test servers only)."
   type        = string
   default     = "require"
 
@@ -150,7 +150,7 @@ variable "db_sslmode" {
 }
 
 variable "private_environment" {
-  description = "Extra environment of the private function, e.g. { SESSIONS_QUERY = \"...\", DB_CA_BUNDLE = \"global-bundle.pem\" }. The DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_SSLMODE keys come from their own variables."
+  description = "Extra environment of the private function, e.g. { SESSIONS_QUERY = \"...\", DB_CA_BUNDLE = \"rds-ca-bundle.pem\" }. The DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_SSLMODE keys come from their own variables."
   type        = map(string)
   default     = {}
 

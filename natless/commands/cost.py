@@ -214,8 +214,10 @@ def _services(spec: str, catalog: Catalog) -> tuple[str, ...]:
 
 
 def _plan_example(name: str) -> dict[str, Any]:
-    from natless.stack import plan_example_json  # lazy: runs Terraform
+    from natless.clean import notice_left_behind  # lazy: only the Terraform path needs them
+    from natless.stack import plan_example_json
 
+    notice_left_behind()
     return check_plan(plan_example_json(name), f"the plan of example {name}")
 
 

@@ -78,7 +78,9 @@ class Emulator:
                 "the embedded emulator needs moto: pip install 'natless[emulator]'"
             ) from exc
         # The server's log goes to a file, never to a pipe nobody drains (a full pipe blocks
-        # every request thread of the server).
+        # every request thread of the server). The server runs in a session of its own, so a
+        # terminal's Ctrl-C reaches natless alone, which stops the server after its teardown;
+        # if natless dies, the server exits by itself and deletes its log.
         with tempfile.NamedTemporaryFile(
             prefix="natless-emulator-", suffix=".log", delete=False
         ) as log:
@@ -91,12 +93,26 @@ class Emulator:
                     host,
                     "--port",
                     str(port),
+                    "--log-file",
+                    log.name,
                 ],
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
             )
+        try:
+            emu = cls._await_ready(proc, Path(log.name), host, port)
+        except BaseException:  # also Ctrl-C while it starts: no server outlives the start
+            proc.kill()
+            proc.communicate(timeout=5)
+            Path(log.name).unlink(missing_ok=True)
+            raise
+        return emu
+
+    @classmethod
+    def _await_ready(cls, proc: subprocess.Popen[str], log: Path, host: str, port: int) -> Emulator:
         deadline = time.monotonic() + START_TIMEOUT_S
         line = ""
         while time.monotonic() < deadline and proc.poll() is None:
@@ -105,19 +121,21 @@ class Emulator:
                 line = proc.stdout.readline()  # type: ignore[union-attr]
                 break
         if not line.startswith("READY "):
-            proc.kill()
-            proc.communicate(timeout=5)
-            err = Path(log.name).read_text(errors="replace")
-            Path(log.name).unlink(missing_ok=True)
+            err = log.read_text(errors="replace")
             if "Address already in use" in err:
                 raise UserError(
                     f"cannot start the emulator: {host}:{port} is already in use; "
                     "choose another --port or 0 for a free one"
                 )
             raise UserError(f"the emulator did not start: {err.strip()[-800:] or 'timeout'}")
-        emu = cls(host=host, port=int(line.split()[1]), process=proc, log_path=Path(log.name))
+        emu = cls(host=host, port=int(line.split()[1]), process=proc, log_path=log)
         emu._wait_healthy(deadline)
         return emu
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id when natless started it (None for one found at a URL)."""
+        return self.process.pid if self.process is not None else None
 
     def _wait_healthy(self, deadline: float) -> None:
         while True:
@@ -126,7 +144,6 @@ class Emulator:
                     return
             except OSError:
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise UserError("the emulator started but does not answer") from None
                 time.sleep(0.1)
 

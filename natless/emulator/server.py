@@ -14,11 +14,15 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 
-def _exit_with_parent(parent: int, server) -> None:  # type: ignore[no-untyped-def]
+def _exit_with_parent(parent: int, server, log_file: str | None) -> None:  # type: ignore[no-untyped-def]
     while os.getppid() == parent:
         time.sleep(0.5)
+    # Nobody is left to read the log or to delete it.
+    if log_file:
+        Path(log_file).unlink(missing_ok=True)
     server.shutdown()
 
 
@@ -26,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="natless-emulator-server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--log-file", help="the log stderr goes to: deleted if the parent dies")
     args = parser.parse_args(argv)
 
     # Gap 1 of the emulator notes: load AWS-managed IAM policies before the first IAM request.
@@ -51,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(), server), daemon=True).start()
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(), server, args.log_file), daemon=True
+    ).start()
     # One line on stdout for the parent; everything after goes to the log (stderr), and
     # werkzeug's line per request is dropped: a long run would otherwise fill the log.
     print(f"READY {server.server_port} fixes={','.join(fixes)}", flush=True)

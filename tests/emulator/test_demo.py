@@ -7,10 +7,6 @@ naming, invocation and teardown code runs in CI without an account.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -77,36 +73,6 @@ def test_e2e_refuses_without_a_valid_sandbox_id(emulator, monkeypatch, capsys, v
             monkeypatch.setenv(key, env_value)
     assert main(["demo", "--aws", "--endpoint-url", emulator.url]) == 2
     assert "NATLESS_SANDBOX_ACCOUNT_ID" in capsys.readouterr().err
-
-
-def test_e2e_interrupted_run_leaves_nothing_behind(emulator) -> None:
-    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during the apply."""
-    before = leftovers(emulator.client_kwargs())
-    env = {
-        **os.environ,
-        **{k: v for k, v in emulator.env().items() if k != "AWS_ENDPOINT_URL"},
-        "NATLESS_SANDBOX_ACCOUNT_ID": "123456789012",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "natless", "demo", "--aws", "--endpoint-url", emulator.url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    lines = []
-    for line in proc.stderr:  # type: ignore[union-attr]
-        lines.append(line)
-        if "apply: 10 s so far" in line:  # resources exist by now
-            break
-    os.killpg(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
-    text = "".join(lines) + err
-    assert "sandbox account 123456789012 confirmed" in out
-    assert proc.returncode == 130, text
-    assert "destroying what it created" in text and "natless: interrupted" in text
-    assert leftovers(emulator.client_kwargs()) == before, text
 
 
 def test_failed_teardown_prints_the_command_that_finishes_it(emulator, monkeypatch, capsys):

@@ -130,11 +130,16 @@ def overrides(deployed: Deployed, function: str, values: dict[str, str]) -> Iter
 
 
 def private_overrides(deployed: Deployed, **changes: str) -> dict[str, str]:
-    """The private function, pointed at the local PostgreSQL, with no reachable AWS endpoint."""
+    """The private function, pointed at the local PostgreSQL, with no reachable AWS endpoint.
+
+    It verifies the server's certificate as in AWS (verify-full), against the local server's
+    test CA instead of the RDS bundle the example ships.
+    """
     return {
         "DB_HOST": deployed.pg.host,
         "DB_PORT": str(deployed.pg.port),
-        "DB_SSLMODE": "require",
+        "DB_SSLMODE": "verify-full",
+        "DB_CA_BUNDLE": str(deployed.pg.ca_path),
         "DB_CONNECT_TIMEOUT_S": "3",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port()}",
         "AWS_EC2_METADATA_DISABLED": "true",

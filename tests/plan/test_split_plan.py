@@ -33,6 +33,7 @@ import pytest
 
 from natless.package import build_package
 from natless.paths import EXAMPLES, ROOT
+from natless.rds_ca import BUNDLE_NAME
 from natless.stack import Stack, TerraformFailed
 from tests.planjson import Plan
 
@@ -56,8 +57,10 @@ LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 @pytest.fixture(scope="module")
 def packages() -> dict[str, str]:
     """Both packages, built the way `natless package` builds them."""
+    private = build_package("session_counter")
+    assert BUNDLE_NAME in private.files  # the example's default db_ca_bundle
     return {
-        "private_package_path": str(build_package("session_counter").path),
+        "private_package_path": str(private.path),
         "public_package_path": str(build_package("metric_publisher").path),
     }
 
@@ -279,6 +282,22 @@ def test_environments(plan) -> None:
     assert "aws_db_instance.this.address" in wiring["db_host"]["references"]
     assert "aws_db_instance.this.resource_id" in wiring["db_resource_id"]["references"]
     assert wiring["db_user"]["references"] == ["var.db_user"]
+
+
+def test_database_certificate_is_verified_by_default(plan) -> None:
+    """verify-full against the RDS CA bundle shipped in the private package."""
+    assert plan.raw["variables"]["db_ca_bundle"]["value"] == BUNDLE_NAME
+    assert plan.output("db_sslmode") == "verify-full"
+    assert plan.output("db_ca_bundle") == BUNDLE_NAME
+    wiring = plan.raw["configuration"]["root_module"]["module_calls"]["split"]["expressions"]
+    assert wiring["db_sslmode"]["references"] == ["local.db_sslmode"]
+    assert "var.db_ca_bundle" in wiring["private_environment"]["references"]
+
+
+def test_null_ca_bundle_opts_out_of_verification(example: Stack, packages) -> None:
+    plan = Plan(example.plan({**packages, "db_ca_bundle": None}))
+    assert plan.output("db_sslmode") == "require"
+    assert plan.output("db_ca_bundle") is None
 
 
 def test_schedule_defaults_to_every_five_minutes(plan) -> None:

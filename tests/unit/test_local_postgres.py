@@ -7,6 +7,7 @@ start their own.
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import json
 import os
@@ -20,12 +21,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 from natless.package import REQUIREMENTS, vendor_tree
 from natless.paths import LAMBDA_SRC, ROOT
-from natless.pg import LocalPostgres, find_bin_dir, write_self_signed_certificate
+from natless.pg import LocalPostgres, find_bin_dir, write_test_ca
 
 pytestmark = [
     pytest.mark.unit,
@@ -260,24 +262,81 @@ def test_counts_active_sessions_over_tls(pg: LocalPostgres, counter: ModuleType)
     assert counter.handler({}, None) == {"active_sessions": 7}
 
 
-def test_verify_full_with_the_servers_certificate(
+def test_server_certificate_is_issued_by_a_test_ca(pg: LocalPostgres) -> None:
+    from cryptography import x509
+
+    assert pg.ca_path is not None and pg.cert_path is not None
+    ca = x509.load_pem_x509_certificate(pg.ca_path.read_bytes())
+    server = x509.load_pem_x509_certificate(pg.cert_path.read_bytes())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    assert ca.subject == ca.issuer and server.issuer == ca.subject != server.subject
+    server.verify_directly_issued_by(ca)
+    assert server.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    sans = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["localhost"]
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    for cert in (ca, server):  # short-lived
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc < datetime.timedelta(days=3)
+    assert not list(pg.root.rglob("ca.key"))  # the CA's key is never written
+    settings = (pg.data_dir / "postgresql.conf").read_text()
+    assert f"ssl_cert_file = '{pg.cert_path}'" in settings
+
+
+def test_verify_full_with_the_test_ca(
     pg: LocalPostgres, counter: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pg.seed_sessions(active=2, expired=1)
     monkeypatch.setenv("DB_SSLMODE", "verify-full")
-    monkeypatch.setenv("DB_CA_BUNDLE", str(pg.cert_path))
+    monkeypatch.setenv("DB_CA_BUNDLE", str(pg.ca_path))
+    assert counter.handler({}, None) == {"active_sessions": 2}
+    monkeypatch.setenv("DB_HOST", "localhost")  # the DNS name of the certificate
     assert counter.handler({}, None) == {"active_sessions": 2}
 
 
-def test_verify_full_refuses_an_unknown_certificate(
+def test_verify_full_refuses_a_server_of_another_ca(
     counter: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    other_ca = tmp_path / "other.crt"
-    write_self_signed_certificate(other_ca, tmp_path / "other.key")
+    other_ca = tmp_path / "other-ca.crt"
+    write_test_ca(other_ca)
     monkeypatch.setenv("DB_SSLMODE", "verify-full")
     monkeypatch.setenv("DB_CA_BUNDLE", str(other_ca))
-    with pytest.raises(counter.DatabaseConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(counter.DatabaseConnectError) as refused:
         counter.handler({}, None)
+    assert "certificate verification failed: unable to get local issuer certificate" in str(
+        refused.value
+    )
+    assert f"DB_CA_BUNDLE={other_ca}" in str(refused.value)
+
+
+def test_verify_full_with_the_rds_bundle_refuses_the_test_server(
+    counter: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example's default bundle (relative to the package root) trusts only Amazon RDS."""
+    monkeypatch.setenv("DB_SSLMODE", "verify-full")
+    monkeypatch.setenv("DB_CA_BUNDLE", "rds-ca-bundle.pem")
+    with pytest.raises(counter.DatabaseConnectError, match="certificate verification failed"):
+        counter.handler({}, None)
+
+
+def test_verify_full_refuses_a_host_name_the_certificate_does_not_name(
+    pg: LocalPostgres, counter: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name that resolves to the server but is not among its certificate's SANs."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_getaddrinfo(pg.host if host == "db.other-name.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setenv("DB_SSLMODE", "verify-full")
+    monkeypatch.setenv("DB_CA_BUNDLE", str(pg.ca_path))
+    monkeypatch.setenv("DB_HOST", "db.other-name.test")
+    with pytest.raises(counter.DatabaseConnectError) as refused:
+        counter.handler({}, None)
+    assert "certificate verification failed: Hostname mismatch" in str(refused.value)
+    assert "'db.other-name.test'" in str(refused.value)
+    monkeypatch.setenv("DB_SSLMODE", "require")  # the same name without verification connects
+    assert counter.handler({}, None)["active_sessions"] >= 0
 
 
 def test_verify_full_needs_a_bundle(counter: ModuleType, monkeypatch) -> None:
@@ -318,7 +377,7 @@ def test_bad_sslmode(counter: ModuleType, monkeypatch) -> None:
 
 def test_without_tls(monkeypatch, tmp_path: Path) -> None:
     with LocalPostgres.start(tls=False) as server:
-        assert server.cert_path is None
+        assert server.cert_path is None and server.ca_path is None
         assert server.psql("SHOW ssl") == "off"
         hba = (server.data_dir / "pg_hba.conf").read_text()
         assert f"host     {server.database}  {server.user}  127.0.0.1/32  trust" in hba

@@ -1,0 +1,63 @@
+"""Termination signals as one exception, so every one of them ends in the same ordered teardown.
+
+A terminal's Ctrl-C (SIGINT), a CI system's cancel (SIGTERM) and a closed terminal (SIGHUP) all
+raise :class:`Interrupted` in the main thread, a ``KeyboardInterrupt`` that remembers its
+signal. The code that created something catches ``KeyboardInterrupt`` (or lets a ``with`` block
+unwind) and destroys it; a signal that arrives during that teardown interrupts the teardown
+itself, which then keeps the state and prints the command that finishes the job.
+
+Child processes that must not see the terminal's Ctrl-C (the emulator, Terraform) run in a
+session of their own; natless forwards the interrupt to Terraform itself (see
+:mod:`natless.terraform`).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A termination signal arrived; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_status(self) -> int:
+        """The shell's convention for "ended by this signal": 128 + its number."""
+        return 128 + self.signum
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (main thread only;
+    elsewhere Python cannot install handlers and the block runs unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _raise) for signum in HANDLED}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def exit_status(exc: KeyboardInterrupt) -> int:
+    """128 + the signal's number (130 for a plain KeyboardInterrupt, which is SIGINT's)."""
+    return exc.exit_status if isinstance(exc, Interrupted) else 128 + signal.SIGINT
