@@ -136,7 +136,10 @@ def _marked_processes(marker: str) -> list[str]:
     return found
 
 
-def _wait_no_processes(marker: str, timeout: float = 60) -> list[str]:
+# A Terraform that Linux stopped when natless was killed finishes its calls in flight first; with
+# the run's own emulator gone, the aws provider retries each of them against the dead port
+# (measured: more than 60 s on a loaded 2-core machine).
+def _wait_no_processes(marker: str, timeout: float = 180) -> list[str]:
     deadline = time.monotonic() + timeout
     while (found := _marked_processes(marker)) and time.monotonic() < deadline:
         time.sleep(0.5)
