@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 # developer tools on top (pytest, checkov, ruff), so a first `make demo` installs only the first.
 RUN_STAMP := $(VENV)/.natless-run
 STAMP := $(VENV)/.natless-dev
+# python-hcl2, the HCL parser of `make docs` (tests/tools/moddocs.py), lives in a folder of its
+# own: checkov depends on bc-python-hcl2, a fork with the same import name (hcl2), and whichever
+# pip installed last would overwrite the other in the venv.
+HCL2_LIB := $(VENV)/hcl2
+HCL2_STAMP := $(HCL2_LIB)/.installed
 TF_DIRS := modules examples tests/fixtures
 # A traffic profile both examples can carry (GB/month per destination class); override with
 # make cost COST_TRAFFIC=... (an IPv4-only class makes the egress-only example exit 1).
@@ -16,7 +21,7 @@ COST_TRAFFIC ?= s3=50,dynamodb=20,aws_ipv6=10,internet_ipv6=5
 WORKERS ?= 4
 PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
-.PHONY: help venv test lint fmt scan unit demo e2e cost package profile bench-suite clean
+.PHONY: help venv test lint fmt docs scan unit demo e2e cost package profile bench-suite clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -28,8 +33,12 @@ $(RUN_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[emulator]'
 	@touch $@
 
-$(STAMP): $(RUN_STAMP)
+$(STAMP): $(RUN_STAMP) $(HCL2_STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(HCL2_STAMP): | $(RUN_STAMP)
+	$(PY) -m pip install --quiet --upgrade --target $(HCL2_LIB) 'python-hcl2>=8.1,<9'
 	@touch $@
 
 venv: $(STAMP) ## create .venv with natless and its dev tools
@@ -37,21 +46,26 @@ venv: $(STAMP) ## create .venv with natless and its dev tools
 test: lint scan ## everything CI runs: lint, policy scan, all tests (aws ones skip without a sandbox)
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
-lint: $(STAMP) ## ruff and terraform fmt -check
+lint: $(STAMP) ## ruff, the import contracts (pyproject [tool.importlinter]), terraform fmt -check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	terraform fmt -check -recursive $(TF_DIRS)
+	$(PY) -m tests.tools.moddocs --check
 
 fmt: $(STAMP) ## format Python and Terraform in place
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 	terraform fmt -recursive $(TF_DIRS)
 
+docs: $(STAMP) ## write the inputs/outputs tables of every module and example README
+	$(PY) -m tests.tools.moddocs
+
 scan: $(STAMP) ## checkov over modules/ and examples/ (0 failed checks allowed)
 	$(VENV)/bin/checkov --config-file .checkov.yaml -d modules -d examples
 
 unit: $(STAMP) ## only the fast unit tests
-	$(PY) -m pytest -m unit
+	$(PY) -m pytest tests/unit -n auto
 
 demo: $(RUN_STAMP) ## deploy examples/egress-only on the embedded emulator, check routes, run the pair, compare
 	$(PY) -m natless demo --example egress-only

@@ -13,24 +13,15 @@ User mistakes raise natless.errors.UserError: printed as ``natless: error: ...``
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from natless import __version__
+from natless.commands import advise, clean, compare, cost, demo, emulator, package, routes
 from natless.errors import UserError
 from natless.interrupts import Interrupted, exit_status, signals_interrupt
 
 # Sub-command modules, in the order `natless -h` lists them.
-COMMANDS = (
-    "natless.commands.package",
-    "natless.commands.emulator",
-    "natless.commands.routes",
-    "natless.commands.compare",
-    "natless.commands.demo",
-    "natless.commands.cost",
-    "natless.commands.advise",
-    "natless.commands.clean",
-)
+COMMANDS = (package, emulator, routes, compare, demo, cost, advise, clean)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"natless {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for dotted in COMMANDS:
-        module = importlib.import_module(dotted)
+    for module in COMMANDS:
         cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)

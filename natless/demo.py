@@ -29,20 +29,21 @@ from urllib.parse import urlparse
 
 import boto3
 
-from natless import invoke
-from natless.clean import notice_left_behind
-from natless.compare import compare
+from natless import aws
+from natless.bench import invoker
+from natless.bench.compare import compare
+from natless.bench.localhttp import LocalApi
+from natless.bench.report import render_table, write_report
+from natless.console.progress import Progress
+from natless.deploy.clean import notice_left_behind
+from natless.deploy.outputs import function_names
+from natless.deploy.package import build_package, known_functions
+from natless.deploy.sandbox import require_sandbox
+from natless.deploy.stack import Stack
 from natless.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
 from natless.errors import UserError
-from natless.localhttp import LocalApi
-from natless.outputs import function_names
-from natless.package import build_package
+from natless.net.routes import render, route_matrix
 from natless.paths import REPORTS, example_dir
-from natless.progress import Progress
-from natless.report import render_table, write_report
-from natless.routes import render, route_matrix
-from natless.sandbox import require_sandbox
-from natless.stack import Stack
 
 STAGES = 7
 EMULATOR_TEARDOWN = "stop the emulator, and every resource with it"
@@ -91,8 +92,6 @@ def _session(target: Target, emulator: Emulator | None) -> boto3.session.Session
         return boto3.session.Session(
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
         )
-    from natless import aws
-
     return aws.session(target.region)
 
 
@@ -100,7 +99,7 @@ def run_demo(
     example: str,
     target: Target,
     *,
-    iterations: int = invoke.DEFAULT_ITERATIONS,
+    iterations: int = invoker.DEFAULT_ITERATIONS,
     reports_root: Path = REPORTS,
     run_id: str | None = None,
     progress: Progress | None = None,
@@ -174,19 +173,21 @@ class _Run:
             # applied by the tests (tests/emulator/test_coverage_apply.py); AWS runs keep them.
             tf_vars["object_expiry_days"] = None
         with progress.stage("apply", f"examples/{self.example} as {tf_vars['name']}"):
-            stack = Stack.create(self.source, emulator, account=account)
+            stack = Stack.create(
+                self.source, emulator.redirect() if emulator else None, account=account
+            )
             if target.mode == "emulator":
                 # The run's own emulator holds every resource and nothing outlives it: stopping
                 # it is the teardown (terraform destroy would spend 15 s deleting them one by one
                 # from a process about to exit). The test suite destroys every example for real.
-                cleanup.callback(stack.discard_with, emulator)
+                cleanup.callback(stack.discard_with, emulator.stop)
             else:
                 cleanup.callback(stack.close, target.destroy_attempts, target.destroy_wait_s)
             self.created = True
             stack.apply(tf_vars)
             outputs = stack.outputs()
         functions = function_names(outputs)
-        lam = invoke.lambda_client(sess, **endpoint)
+        lam = invoker.lambda_client(sess, **endpoint)
         # 4. routes
         with progress.stage("routes", ", ".join(functions.values())):
             ec2 = sess.client("ec2", **endpoint)
@@ -195,7 +196,7 @@ class _Run:
         # 5. the pair
         with progress.stage("run", f"{self.iterations} calls per operation in each placement"):
             api = cleanup.enter_context(LocalApi()) if target.local else None
-            results = invoke.run_pair(
+            results = invoker.run_pair(
                 lam, functions, iterations=self.iterations, url=api.url if api else None
             )
         # 6. compare and report
@@ -215,7 +216,7 @@ class _Run:
                 comparison,
                 results["vpc"],
                 results["public"],
-                routes=matrix.to_json(),
+                routes=matrix.as_json(),
                 meta=meta,
             )
             print(render_table(comparison, mode=meta["mode"]), flush=True)
@@ -237,3 +238,16 @@ def results_json(result: DemoResult) -> str:
         },
         indent=2,
     )
+
+
+def plan_example_json(name: str, tf_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Plan an example on the embedded emulator and return ``terraform show -json`` of it.
+
+    No AWS account is needed: what a configuration costs depends on the configuration only.
+    The example's Lambda packages are built first (the plan reads their hashes).
+    """
+    source = example_dir(name)
+    for function in known_functions():
+        build_package(function)
+    with Emulator.start() as emulator, Stack.create(source, emulator.redirect()) as stack:
+        return stack.plan(tf_vars)

@@ -8,7 +8,7 @@ itself, which then keeps the state and prints the command that finishes the job.
 
 Child processes that must not see the terminal's Ctrl-C (the emulator, Terraform) run in a
 session of their own; natless forwards the interrupt to Terraform itself (see
-:mod:`natless.terraform`).
+:mod:`natless.deploy.terraform`).
 """
 
 from __future__ import annotations

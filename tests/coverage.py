@@ -7,8 +7,8 @@ possible: two root modules, written here as data in Terraform's JSON syntax (``m
 calling the modules.
 
 ``APPLIED_BY`` is the table: module -> input -> the scenario that applies it with a value other
-than its default. ``PLANNED_ONLY`` is where an input the emulator cannot apply would go, with the
-reason and the plan test that covers it instead; it is empty: every input applies.
+than its default. ``PLANNED_ONLY`` lists the inputs no scenario can set, with the reason and the
+test that covers each instead.
 
 tests/unit/test_coverage_table.py checks that the table lists every input of every module;
 tests/emulator/test_coverage_apply.py applies the scenarios and checks each claim of the table
@@ -31,6 +31,8 @@ MODULE_NAMES = (
     "lambda-pair",
     "bench-targets",
     "split-functions",
+    "function",
+    "dual-stack-subnets",
 )
 TAGS = {"natless:test": "coverage"}
 KMS = "${aws_kms_key.cov.arn}"
@@ -175,6 +177,42 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
                 "tags": TAGS,
             },
         ),
+        # modules/function called directly (lambda-pair and split-functions call it with their
+        # own values): both kinds of egress on one group, every input but https_egress away from
+        # its default.
+        "fn": (
+            "function",
+            {
+                "name": "cov-wide-fn",
+                "description": "natless coverage: every input of modules/function",
+                "package_path": ZIP,
+                "handler": HANDLER,
+                "runtime": "python3.13",
+                "architecture": "x86_64",
+                "memory_size": 192,
+                "timeout": 12,
+                "environment": {"COVERAGE": "wide-fn"},
+                "vpc_config": {
+                    "vpc_id": VPC_ID,
+                    "subnet_ids": PRIVATE_SUBNETS,
+                    "ipv6_allowed_for_dual_stack": False,
+                },
+                "security_group_name_prefix": "cov-wide-fn-group-",
+                "vpc_ipv4_cidr_block": "${module.vpc.vpc_cidr_block}",
+                "ipv4_egress_prefix_list_ids": "${module.endpoints.prefix_list_ids}",
+                "ipv4_egress_cidr_blocks": ["198.51.100.0/24"],
+                "egress_destinations": {
+                    "database": {"security_group_id": "${aws_security_group.db.id}", "port": 6432}
+                },
+                "reserved_concurrent_executions": 2,
+                "policy_json": WORKLOAD_POLICY,
+                "policy_name": "cov-wide-fn-policy",
+                "log_retention_days": 3,
+                "kms_key_arn": KMS,
+                "tracing_mode": "Active",
+                "tags": TAGS,
+            },
+        ),
     },
     # 1 AZ, a NAT per AZ with DNS64, no flow logs, dual-stack interface endpoints, a bucket
     # without lifecycle rules.
@@ -215,6 +253,33 @@ SCENARIOS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
         ),
         # null: no lifecycle rules (what `natless demo` asks for on the emulator)
         "targets": ("bench-targets", {"name": "cov-narrow", "object_expiry_days": None}),
+        # A function in the VPC whose group allows no egress at all.
+        "fn": (
+            "function",
+            {
+                "name": "cov-narrow-fn",
+                "package_path": ZIP,
+                "handler": HANDLER,
+                "vpc_config": {"vpc_id": VPC_ID, "subnet_ids": PRIVATE_SUBNETS},
+                "https_egress": False,
+            },
+        ),
+        # natless subnets added to a VPC that exists (here the one above): its /56 (no new
+        # association), its NAT for IPv4 and DNS64, /64 number 64 + the AZ letter.
+        "subnets": (
+            "dual-stack-subnets",
+            {
+                "name": "cov-narrow-added",
+                "vpc_id": VPC_ID,
+                "subnets": {"us-east-1a": "10.0.200.0/24"},
+                "assign_ipv6_cidr_block": False,
+                "ipv6_cidr_block": "${module.vpc.ipv6_cidr_block}",
+                "ipv6_netnum_offset": 64,
+                "nat_gateway_ids": {"us-east-1a": "${module.vpc.nat_gateway_ids[0]}"},
+                "enable_dns64": True,
+                "tags": TAGS,
+            },
+        ),
     },
 }
 
@@ -229,9 +294,20 @@ APPLIED_BY: dict[str, dict[str, str]] = {
     for module in MODULE_NAMES
 }
 APPLIED_BY["dual-stack-vpc"]["enable_flow_logs"] = "narrow"
+APPLIED_BY["function"]["https_egress"] = "narrow"
+APPLIED_BY["dual-stack-subnets"] = dict.fromkeys(SCENARIOS["narrow"]["subnets"][1], "narrow")
 
-# module -> input -> (why the emulator cannot apply it, the plan test that covers it instead)
-PLANNED_ONLY: dict[str, dict[str, tuple[str, str]]] = {}
+# module -> input -> (why it is not in a scenario, the test that covers it instead)
+PLANNED_ONLY: dict[str, dict[str, tuple[str, str]]] = {
+    "dual-stack-subnets": {
+        "egress_only_internet_gateway_id": (
+            "it decides a count, so it must be known at plan time: a gateway created in the "
+            "same root module (the scenarios' only kind) is unknown until applied",
+            "tests/plan/test_existing_vpc_plan.py::test_vpc_that_already_has_an_ipv6_block; "
+            "tests/emulator/test_existing_vpc_apply.py applies the module's own gateway",
+        ),
+    },
+}
 
 _VARIABLE = re.compile(r'^variable\s+"([^"]+)"', re.MULTILINE)
 

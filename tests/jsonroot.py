@@ -2,7 +2,7 @@
 
 Tests that need a root module calling several modules with exact inputs (the apply-coverage
 scenarios, the name and description check) write one with :func:`write_root`. Module sources are
-relative to the folder, so a working copy (natless.workdir) keeps them valid.
+relative to the folder, so a working copy (natless.deploy.workdir) keeps them valid.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Environment:
                      | disable (plain TCP: only for a local test server)
     DB_CA_BUNDLE     PEM file for verify-full; a relative path is taken from the package root.
                      The package ships "rds-ca-bundle.pem", Amazon RDS's CAs (see its header;
-                     refreshed by ``python -m natless.rds_ca``)
+                     refreshed by ``python -m tests.tools.rds_ca``)
     DB_CONNECT_TIMEOUT_S  seconds for connecting and for each socket operation (default 5)
     SESSIONS_QUERY   the count; default ``SELECT count(*) FROM sessions WHERE expires_at > now()``
 

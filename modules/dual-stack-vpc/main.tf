@@ -11,8 +11,6 @@ data "aws_availability_zones" "available" {
   }
 }
 
-data "aws_partition" "current" {}
-
 data "aws_caller_identity" "current" {}
 
 locals {

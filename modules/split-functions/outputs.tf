@@ -1,36 +1,36 @@
 output "private_function_name" {
   description = "Name of the function inside the VPC (queries the database)."
-  value       = aws_lambda_function.this["private"].function_name
+  value       = module.function["private"].function_name
 }
 
 output "private_function_arn" {
   description = "ARN of the function inside the VPC; the only function the public role may invoke."
-  value       = aws_lambda_function.this["private"].arn
+  value       = module.function["private"].function_arn
 }
 
 output "public_function_name" {
   description = "Name of the scheduled function outside any VPC (invokes the private one, publishes the metric)."
-  value       = aws_lambda_function.this["public"].function_name
+  value       = module.function["public"].function_name
 }
 
 output "public_function_arn" {
   description = "ARN of the scheduled function outside any VPC."
-  value       = aws_lambda_function.this["public"].arn
+  value       = module.function["public"].function_arn
 }
 
 output "private_role_arn" {
   description = "Execution role of the private function: its logs, its network interfaces and rds-db:connect on one database user."
-  value       = aws_iam_role.this["private"].arn
+  value       = module.function["private"].role_arn
 }
 
 output "public_role_arn" {
   description = "Execution role of the public function: its logs, lambda:InvokeFunction on the private function and cloudwatch:PutMetricData in one namespace."
-  value       = aws_iam_role.this["public"].arn
+  value       = module.function["public"].role_arn
 }
 
 output "private_security_group_id" {
   description = "Security group of the private function (no ingress; egress only to egress_destinations). Admit it in the database's group."
-  value       = aws_security_group.private.id
+  value       = module.function["private"].security_group_id
 }
 
 output "rule_name" {
@@ -60,5 +60,5 @@ output "metric_name" {
 
 output "log_group_names" {
   description = "Log group of each function, keyed by side (private, public)."
-  value       = { for k, g in aws_cloudwatch_log_group.this : k => g.name }
+  value       = { for k, f in module.function : k => f.log_group_name }
 }

@@ -1,3 +1,7 @@
+# Inputs with the same name in modules/function (vpc_id and subnet_ids inside its vpc_config)
+# are validated there, with the same message: one rule in one place. The per-side ones
+# (private_*, public_*) and what only this module uses are checked here.
+
 variable "name" {
   description = "Base name: the functions are <name>-private and <name>-public, the rule <name>-schedule (letters, digits, hyphens and underscores, 1-48 characters, starting with a letter)."
   type        = string
@@ -36,26 +40,11 @@ variable "public_package_path" {
 variable "vpc_id" {
   description = "VPC of the private function's security group."
   type        = string
-
-  validation {
-    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
-    error_message = "vpc_id must look like \"vpc-0123456789abcdef0\"."
-  }
 }
 
 variable "subnet_ids" {
   description = "Subnets of the private function, one per AZ. Meant for the isolated tier of dual-stack-vpc: the function needs no route to the internet of either family."
   type        = list(string)
-
-  validation {
-    condition     = length(var.subnet_ids) >= 1 && length(var.subnet_ids) <= 16
-    error_message = "subnet_ids needs at least one subnet (ideally one per AZ) and at most 16, Lambda's limit."
-  }
-
-  validation {
-    condition     = alltrue([for id in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
-    error_message = "subnet_ids must be subnet IDs like \"subnet-0123456789abcdef0\"."
-  }
 }
 
 variable "egress_destinations" {
@@ -68,22 +57,6 @@ variable "egress_destinations" {
   validation {
     condition     = length(var.egress_destinations) >= 1
     error_message = "egress_destinations needs at least one destination (the database): a private function that may connect nowhere cannot do its job."
-  }
-
-  validation {
-    condition     = alltrue([for k in keys(var.egress_destinations) : can(regex("^[a-zA-Z0-9][a-zA-Z0-9_-]{0,31}$", k))])
-    error_message = "egress_destinations keys are labels of 1-32 letters, digits, hyphens or underscores, e.g. \"database\"."
-  }
-
-  validation {
-    condition     = alltrue([for d in values(var.egress_destinations) : d.port >= 1 && d.port <= 65535 && floor(d.port) == d.port])
-    error_message = "egress_destinations ports must be whole numbers from 1 to 65535, e.g. 5432 for PostgreSQL."
-  }
-
-  validation {
-    # Unknown IDs (a group created in the same plan) pass; they are checked again at apply.
-    condition     = alltrue([for d in values(var.egress_destinations) : d.security_group_id == null ? false : can(regex("^sg-[0-9a-f]+$", d.security_group_id))])
-    error_message = "egress_destinations security_group_id must be a security group ID like \"sg-0123456789abcdef0\" (a CIDR is not accepted: the private function may only reach known groups)."
   }
 }
 
@@ -202,22 +175,12 @@ variable "runtime" {
   description = "Python runtime of both functions, python3.12 or newer."
   type        = string
   default     = "python3.12"
-
-  validation {
-    condition     = can(regex("^python3\\.(1[2-9]|[2-9][0-9])$", var.runtime))
-    error_message = "runtime must be a Python runtime of 3.12 or newer, e.g. \"python3.12\" or \"python3.13\" (the packages are Python)."
-  }
 }
 
 variable "architecture" {
   description = "Instruction set of both functions: \"arm64\" (cheaper per GB-second) or \"x86_64\". The vendored packages are pure Python, so either works."
   type        = string
   default     = "arm64"
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.architecture)
-    error_message = "architecture must be \"arm64\" or \"x86_64\"."
-  }
 }
 
 variable "private_memory_size" {
@@ -290,33 +253,18 @@ variable "log_retention_days" {
   description = "Retention of the functions' log groups in days (one of the values CloudWatch Logs accepts)."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
-  }
 }
 
 variable "kms_key_arn" {
   description = "KMS key for the functions' environment variables and log groups. Null: AWS-managed encryption at rest."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID) or null."
-  }
 }
 
 variable "tracing_mode" {
   description = "X-Ray tracing of both functions: \"PassThrough\" or \"Active\". The private function has no route to the X-Ray API, so Active tracing there needs an xray interface endpoint."
   type        = string
   default     = "PassThrough"
-
-  validation {
-    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
-    error_message = "tracing_mode must be \"PassThrough\" or \"Active\"."
-  }
 }
 
 variable "tags" {

@@ -6,15 +6,13 @@ import argparse
 import json
 from typing import Any
 
-from natless import advise
 from natless.commands.argtypes import comma_list, decimal_arg, path_arg, whole_number
-from natless.cost import DEFAULT_AZS
+from natless.cost import advise, render
+from natless.cost.model import DEFAULT_AZS
+from natless.cost.pricing import ARCHITECTURES, DEFAULT_REGION, known_regions, load_prices
+from natless.cost.services import load_catalog
 from natless.errors import UserError
 from natless.jsonfile import read_json_file
-from natless.money import usd
-from natless.pricing import ARCHITECTURES, DEFAULT_REGION, known_regions, load_prices
-from natless.services import load_catalog
-from natless.table import aligned
 
 NAME = "advise"
 HELP = "recommend an egress pattern for the destinations a function needs, with reasons and cost"
@@ -27,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=comma_list,
         metavar="LIST",
         help="AWS services, each with optional GB/month: sqs,dynamodb=5,xray=0.5 "
-        "(known: see natless/data/services.json)",
+        "(known: see natless/cost/data/services.json)",
     )
     what.add_argument(
         "--ipv6-api",
@@ -136,43 +134,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(advice.as_json(), indent=2))
         return 0
-    print("\n".join(advice_lines(advice)))
+    print("\n".join(render.advice_lines(advice)))
     return 0
-
-
-def advice_lines(advice: advise.Advice) -> list[str]:
-    chosen, runner_up = advice.recommended, advice.runner_up
-    lines = [
-        f"Recommendation: {chosen.title}  [{chosen.key}]",
-        f"  USD {usd(chosen.estimate.total_usd)}/month "
-        f"({advice.prices.region}, {advice.workload.azs} AZs; list prices as of "
-        f"{advice.prices.as_of}, re-check before quoting)",
-        "",
-        "Why:",
-        *(f"  - {reason}" for reason in advice.reasons),
-        "",
-        "Cost per month (USD)",
-    ]
-    rows = [
-        [
-            "recommended",
-            chosen.key,
-            usd(chosen.estimate.fixed_usd),
-            usd(chosen.estimate.variable_usd),
-            usd(chosen.estimate.total_usd),
-        ]
-    ]
-    if runner_up is not None:
-        rows.append(
-            [
-                "runner-up",
-                runner_up.key,
-                usd(runner_up.estimate.fixed_usd),
-                usd(runner_up.estimate.variable_usd),
-                usd(runner_up.estimate.total_usd),
-            ]
-        )
-    lines += aligned(["", "option", "fixed", "variable", "total"], rows, {2, 3, 4}, indent="  ")
-    if runner_up is None:
-        lines.append("  (no other option reaches every destination under these constraints)")
-    return lines

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+import boto3
 import botocore.exceptions
 
-from natless.clean import LOCK_WAIT_S, Outcome, clean
 from natless.commands.argtypes import Seconds
-from natless.table import aligned
-from natless.workdir import left_behind, work_root
+from natless.console.table import aligned
+from natless.deploy.clean import LOCK_WAIT_S, Outcome, clean
+from natless.deploy.workdir import left_behind, work_root
 
 NAME = "clean"
 HELP = "destroy what killed runs left in their working copies, then remove the copies"
@@ -33,8 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def caller_account() -> str | None:
     """The account of this shell's AWS credentials, or None without usable ones."""
-    import boto3  # only for copies whose resources are in AWS
-
     try:
         return boto3.client("sts").get_caller_identity()["Account"]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):

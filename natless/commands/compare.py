@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from natless import paths
+from natless.bench.compare import compare
+from natless.bench.report import check_routes, render_table, results_document, write_report
 from natless.commands.argtypes import path_arg
-from natless.compare import compare
 from natless.jsonfile import read_json_file
-from natless.report import check_routes, render_table, results_document, write_report
 
 NAME = "compare"
 HELP = "compare a VPC and a public benchmark result: table, report.md, results.json, latency.png"

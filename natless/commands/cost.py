@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from natless import paths
+from natless import demo, paths
 from natless.commands.argtypes import (
     comma_list,
     decimal_arg,
@@ -19,28 +18,28 @@ from natless.commands.argtypes import (
     path_text,
     whole_number,
 )
-from natless.cost import DEFAULT_AZS, Estimate, check_azs, estimate, lambda_usage
-from natless.errors import UserError
-from natless.money import ZERO, plain, usd
-from natless.patterns import DEFAULT_ENDPOINT_SERVICES, Comparison, compare_patterns
-from natless.planread import PlanSummary, check_plan, read_plan, summarize_plan
-from natless.pricing import (
+from natless.cost import render
+from natless.cost.model import DEFAULT_AZS, check_azs, estimate, lambda_usage
+from natless.cost.money import plain
+from natless.cost.patterns import DEFAULT_ENDPOINT_SERVICES, compare_patterns
+from natless.cost.plan.read import check_plan, read_plan, summarize_plan
+from natless.cost.pricing import (
     ARCHITECTURES,
     DEFAULT_REGION,
     LambdaUsage,
-    RegionPrices,
     known_regions,
     load_prices,
 )
-from natless.services import Catalog, load_catalog, parse_services
-from natless.table import aligned
-from natless.traffic import TRAFFIC_CLASSES, load_traffic_file, parse_traffic
+from natless.cost.services import Catalog, load_catalog, parse_services
+from natless.cost.traffic import TRAFFIC_CLASSES, load_traffic_file, parse_traffic
+from natless.deploy.clean import notice_left_behind
+from natless.errors import UserError
 
 NAME = "cost"
 HELP = "monthly USD of a plan's NATs, IPv4 and endpoints for a traffic profile; patterns compared"
 EPILOG = (
     "Exit status: 0 priced; 1 the plan has no way out for a traffic class that has volume "
-    "(the workload cannot run on it); 2 bad input. Prices: natless/data/pricing.json (list "
+    "(the workload cannot run on it); 2 bad input. Prices: natless/cost/data/pricing.json (list "
     "prices with source and date; re-check before quoting)."
 )
 
@@ -168,11 +167,11 @@ def run(args: argparse.Namespace) -> int:
             }
         print(json.dumps(doc, indent=2))
     else:
-        lines = _heading(source, region, azs, prices)
+        lines = render.heading(source, region, azs, prices)
         if summary is not None and plan_estimate is not None:
-            lines += plan_lines(summary, plan_estimate, notes)
+            lines += render.plan_lines(summary, plan_estimate, notes)
         if comparison is not None:
-            lines += comparison_lines(comparison, traffic)
+            lines += render.comparison_lines(comparison, traffic)
         print("\n".join(lines))
 
     if plan_estimate is not None and plan_estimate.unreachable:
@@ -214,11 +213,8 @@ def _services(spec: str, catalog: Catalog) -> tuple[str, ...]:
 
 
 def _plan_example(name: str) -> dict[str, Any]:
-    from natless.clean import notice_left_behind  # lazy: only the Terraform path needs them
-    from natless.stack import plan_example_json
-
     notice_left_behind()
-    return check_plan(plan_example_json(name), f"the plan of example {name}")
+    return check_plan(demo.plan_example_json(name), f"the plan of example {name}")
 
 
 def _traffic(args: argparse.Namespace) -> dict[str, Decimal]:
@@ -231,97 +227,3 @@ def _traffic(args: argparse.Namespace) -> dict[str, Decimal]:
         except UserError as exc:
             raise UserError(f"--traffic {spec!r}: {exc}") from None
     return traffic
-
-
-# ---------------------------------------------------------------------------------------------
-# Plain-text tables
-# ---------------------------------------------------------------------------------------------
-
-
-def _heading(source: str | None, region: str, azs: int, prices: RegionPrices) -> list[str]:
-    what = f"Plan: {source}" if source else "Patterns"
-    return [
-        f"{what}  (region {region}, {azs} AZs, {plain(prices.hours_per_month)} h/month; "
-        f"list prices as of {prices.as_of}, re-check before quoting)"
-    ]
-
-
-def plan_lines(summary: PlanSummary, est: Estimate, notes: Sequence[str]) -> list[str]:
-    fixed_rows = [
-        [i.label, str(i.count), "" if i.azs is None else str(i.azs), usd(i.usd)] for i in est.fixed
-    ]
-    fixed_rows.append(["fixed", "", "", usd(est.fixed_usd)])
-    traffic_rows = [
-        [
-            c.traffic_class,
-            plain(c.gb),
-            c.path.describe() if c.path else "UNREACHABLE",
-            plain(c.path.usd_per_gb) if c.path else "-",
-            usd(c.usd),
-        ]
-        for c in est.classes
-    ]
-    traffic_rows.append(
-        [
-            "data transfer out",
-            plain(est.internet_gb),
-            f"internet classes, first {plain(est.dto_free_gb)} GB free, then tiers",
-            "",
-            usd(est.dto_usd),
-        ]
-    )
-    traffic_rows.append(["variable", "", "", "", usd(est.variable_usd)])
-    lines = ["", "Fixed cost"]
-    lines += aligned(["item", "count", "AZs", "USD/month"], fixed_rows, {1, 2, 3}, indent="  ")
-    lines += ["", "Traffic"]
-    lines += aligned(
-        ["class", "GB/month", "path", "USD/GB", "USD/month"], traffic_rows, {1, 3, 4}, indent="  "
-    )
-    lines += ["", f"Total  USD {usd(est.total_usd)}/month"]
-    in_vpc = sum(f.in_vpc for f in summary.functions)
-    ipv6 = sum(bool(f.ipv6_allowed) for f in summary.functions if f.in_vpc)
-    lines.append(
-        f"Lambda functions: {len(summary.functions)} ({in_vpc} in a VPC, {ipv6} of them with "
-        "ipv6_allowed_for_dual_stack)"
-        if summary.functions
-        else "Lambda functions: none in this plan"
-    )
-    for traffic_class in est.unreachable:
-        lines.append(
-            f"UNREACHABLE: {traffic_class} has traffic and no way out in this configuration; "
-            "the workload cannot run on it"
-        )
-    if notes:
-        lines += ["Notes:", *(f"  - {note}" for note in notes)]
-    return lines
-
-
-def comparison_lines(comparison: Comparison, traffic: Mapping[str, Decimal]) -> list[str]:
-    rows = []
-    for name, est in comparison.estimates.items():
-        blocked = [f"{c}*" if traffic.get(c, ZERO) > 0 else c for c in est.cannot_serve]
-        rows.append(
-            [
-                name,
-                usd(est.fixed_usd),
-                usd(est.variable_usd),
-                usd(est.total_usd),
-                ", ".join(blocked) or "-",
-            ]
-        )
-    lines = [
-        "",
-        f"Patterns for the same traffic ({comparison.azs} AZs; interface endpoints for: "
-        f"{', '.join(comparison.services) or 'none'}; split: {comparison.split.describe()})",
-    ]
-    lines += aligned(
-        ["pattern", "fixed", "variable", "total", "cannot serve"], rows, {1, 2, 3}, indent="  "
-    )
-    if any(est.unreachable for est in comparison.estimates.values()):
-        lines.append("  * this traffic has volume: the pattern cannot run the workload")
-    lines += ["", "Break-even (GB/month of one class where one pattern overtakes another)"]
-    crossings = [b for b in comparison.break_evens if b.gb is not None]
-    lines += [f"  {b.first} vs {b.second}: {b.describe()}" for b in crossings] or [
-        "  none: among the patterns that carry this traffic, the order holds at every volume"
-    ]
-    return lines

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from natless import paths
+from natless.bench.invoker import DEFAULT_ITERATIONS
 from natless.commands.argtypes import IntBetween, Seconds
 from natless.demo import Target, describe_reports, results_json, run_demo
 from natless.errors import UserError
-from natless.invoke import DEFAULT_ITERATIONS
 
 NAME = "demo"
 HELP = "deploy an example, print its route matrix, run the Lambda pair, compare, clean up"
@@ -36,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--iterations",
         type=IntBetween(1, MAX_ITERATIONS),
         default=DEFAULT_ITERATIONS,
-        help=f"calls per operation (default {DEFAULT_ITERATIONS}, as in the seed article)",
+        help=f"calls per operation (default {DEFAULT_ITERATIONS}, as in the published benchmark "
+        "the report compares with)",
     )
     parser.add_argument(
         "--destroy-attempts",
@@ -55,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    paths.require_checkout("natless demo (it deploys examples/ with modules/ and lambda_src/)")
     if args.endpoint_url and not args.aws:
         raise UserError("--endpoint-url goes with --aws (the emulator run needs no endpoint)")
     in_aws = args.aws and not args.endpoint_url

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from natless.commands.argtypes import IntBetween, path_arg
+from natless.deploy.terraform import find_mirror, terraform_env
 from natless.emulator import (
     Emulator,
     OverrideFile,
@@ -22,7 +23,6 @@ from natless.emulator import (
     write_override,
 )
 from natless.errors import UserError
-from natless.terraform import find_mirror, terraform_env
 
 NAME = "emulator"
 HELP = "run the embedded AWS emulator (moto + natless fixes + local Invoke) on 127.0.0.1"
@@ -105,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
             if overrides:
                 print("\n".join(_terraform_lines(overrides, tf_env)))
             removed = " and removes natless_override.tf" if overrides else ""
-            print(f"Ctrl-C stops it (it forgets every resource{removed}).", flush=True)
-            try:
+            try:  # entered before the line that invites the Ctrl-C
+                print(f"Ctrl-C stops it (it forgets every resource{removed}).", flush=True)
                 while not stop.wait(0.5):
                     if emu.process is None or emu.process.poll() is not None:
                         print("natless: the emulator process ended")

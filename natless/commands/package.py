@@ -8,9 +8,9 @@ from pathlib import Path
 
 from natless import paths
 from natless.commands.argtypes import name_arg, path_arg
+from natless.console.table import aligned
+from natless.deploy.package import PackageResult, build_package, function_dir, known_functions
 from natless.errors import UserError
-from natless.package import PackageResult, build_package, function_dir, known_functions
-from natless.table import aligned
 
 NAME = "package"
 HELP = "build build/<function>.zip from lambda_src/<function>/ and print its base64 SHA-256"
@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.src_root is None:
+        paths.require_checkout("natless package without --src-root")
     src_root = args.src_root or paths.LAMBDA_SRC
     out_dir = args.out_dir or paths.BUILD
     functions = args.functions or known_functions(src_root)

@@ -9,9 +9,9 @@ from pathlib import Path
 import botocore.exceptions
 
 from natless import aws
+from natless.deploy.outputs import read_outputs, require_function_names
 from natless.errors import UserError
-from natless.outputs import read_outputs, require_function_names
-from natless.routes import render, route_matrix
+from natless.net.routes import render, route_matrix
 
 NAME = "routes"
 HELP = "show which way traffic to S3, DynamoDB, SQS and the internet leaves each function subnet"
@@ -43,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
         matrix = route_matrix(sess.client("ec2"), sess.client("lambda"), names)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise UserError(f"reading routes failed: {aws.explain(exc)}") from None
-    print(json.dumps(matrix.to_json(), indent=2) if args.json else render(matrix))
+    print(json.dumps(matrix.as_json(), indent=2) if args.json else render(matrix))
     return 0

@@ -2,7 +2,7 @@
 
     with Emulator.start() as emu:
         boto3.client("ec2", **emu.client_kwargs())
-        tf = terraform working copy with emu.provider_override() ...
+        Stack.create(EXAMPLES / "egress-only", emu.redirect())  # a working copy, pointed here
         override = write_override(emu, Path("my-stack"))  # a user's own root module, in place
         ...
         override.remove()
@@ -15,6 +15,7 @@ its parent is gone and exits by itself.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from natless.deploy.workdir import OVERRIDE_FILE, Redirect
 from natless.errors import UserError
-from natless.workdir import OVERRIDE_FILE
 
 REGION = "us-east-1"
 ACCESS_KEY = "natless-emulator"  # moto accepts any key; account id is moto's default
@@ -71,12 +72,8 @@ class Emulator:
     @classmethod
     def start(cls, host: str = "127.0.0.1", port: int = 0) -> Emulator:
         """Start the server process and wait until it accepts requests."""
-        try:
-            import moto  # noqa: F401
-        except ImportError as exc:
-            raise UserError(
-                "the embedded emulator needs moto: pip install 'natless[emulator]'"
-            ) from exc
+        if importlib.util.find_spec("moto") is None:  # only the server process imports it
+            raise UserError("the embedded emulator needs moto: pip install 'natless[emulator]'")
         # The server's log goes to a file, never to a pipe nobody drains (a full pipe blocks
         # every request thread of the server). The server runs in a session of its own, so a
         # terminal's Ctrl-C reaches natless alone, which stops the server after its teardown;
@@ -218,6 +215,10 @@ class Emulator:
             "  }\n"
             "}\n"
         )
+
+    def redirect(self, region: str = REGION) -> Redirect:
+        """What ``Stack.create`` needs to point a working copy's aws provider here."""
+        return Redirect(self.provider_override(region), self.url, self.pid)
 
 
 @dataclass(frozen=True)

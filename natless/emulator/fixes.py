@@ -1,23 +1,34 @@
 """The smallest fixes natless carries for moto gaps that block a dual-stack Terraform stack.
 
 Each fix says what it changes, why, and where in moto; each is paired with a test in
-tests/unit/test_emulator_fixes.py that runs *unpatched* moto and fails once upstream behaves
+tests/unit/emulator/test_fixes.py that runs *unpatched* moto and fails once upstream behaves
 correctly, so the fix can be dropped. Fixes are applied only inside the emulator's server process
 (natless.emulator.server), never to moto imported by tests or by users.
 
-Gaps from .../shared/notes/emulator-facts.md that are deliberately *not* fixed:
-- 1 (AWS-managed IAM policies): configuration, not a patch: the server process runs with
-  ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``.
-- 3 (IPv6-only subnets overflow AvailableIpAddressCount): natless never creates IPv6-only
-  subnets (Lambda does not support them), so nothing is patched.
-- 6 (DescribePrefixLists without Cidrs; Lambda VpcConfig.VpcId hard-coded): read-side only.
-  natless.routes reads managed prefix list entries and subnets instead, as it would on AWS.
+moto gaps that natless knows of and deliberately does *not* patch:
+- moto does not load the AWS-managed IAM policies unless asked: configuration, not a patch; the
+  server process runs with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``.
+- IPv6-only subnets overflow AvailableIpAddressCount: natless never creates IPv6-only subnets
+  (Lambda does not support them), so nothing is patched.
+- DescribePrefixLists answers without Cidrs, and a Lambda function's VpcConfig.VpcId is
+  hard-coded: read-side only. natless.net.routes reads the managed prefix list entries and the
+  subnets instead, as it would on AWS.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from moto.ec2.models.security_groups import SecurityGroupRule
+from moto.ec2.models.subnets import Subnet
+from moto.ec2.models.vpcs import VPCBackend
+from moto.ec2.responses.subnets import Subnets
+from moto.ec2.responses.vpcs import VPCs
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.rds.models import DBParameterGroup
+from moto.s3.models import FakeBucket
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,6 @@ def _subnet_ipv6_state() -> None:
     moto wraps the stored ``{"State": "associated"}`` in another dict, so the API answers
     ``"{'State': 'associated'}"`` and the AWS provider waits 3 minutes for "associated".
     """
-    from moto.ec2.models.subnets import Subnet
 
     def ipv6_cidr_block_association_set(self: Subnet) -> list[dict[str, object]]:
         return [
@@ -65,9 +75,6 @@ def _subnet_attributes() -> None:
     EnableResourceNameDnsARecordOnLaunch; the provider polls for the others until its 5-minute
     timeout. The values are stored so DescribeSubnets reads them back.
     """
-    from moto.ec2.models.subnets import Subnet
-    from moto.ec2.responses.subnets import Subnets
-
     original = Subnets.modify_subnet_attribute
     Subnet.enable_dns64 = False  # class default, read by the DescribeSubnets serializer
 
@@ -95,8 +102,6 @@ def _vpc_endpoint_ip_options() -> None:
     moto drops both, so DescribeVpcEndpoints answers without them and every later plan shows
     drift on dual-stack interface endpoints.
     """
-    from moto.ec2.responses.vpcs import VPCs
-
     create, modify = VPCs.create_vpc_endpoint, VPCs.modify_vpc_endpoint
 
     def remember(self: VPCs, endpoint_id: str) -> None:
@@ -127,11 +132,9 @@ def _gateway_endpoint_routes() -> None:
 
     moto creates a gateway endpoint's routes only at CreateVpcEndpoint; AddRouteTableIds and
     RemoveRouteTableIds (what the provider's aws_vpc_endpoint_route_table_association calls)
-    only edit the endpoint's list, so the route tables never get the route. Not in the notes:
-    found by natless's route-matrix apply test.
+    only edit the endpoint's list, so the route tables never get the route. Found by
+    natless's route-matrix apply test.
     """
-    from moto.ec2.models.vpcs import VPCBackend
-
     original = VPCBackend.modify_vpc_endpoint
 
     def modify_vpc_endpoint(
@@ -194,10 +197,6 @@ def _bucket_policy_tls_condition() -> None:
     insecure transport are left out of the evaluation; everything else is moto's. Not in the
     notes: found by the demo (s3_put answered 403 x100).
     """
-    import json
-
-    from moto.iam.access_control import IAMPolicy, PermissionResult
-    from moto.s3.models import FakeBucket
 
     def get_permission(self: FakeBucket, action: str, resource: str):  # type: ignore[no-untyped-def]
         if self.policy is None:
@@ -224,8 +223,6 @@ def _security_group_rule_description() -> None:
     drift. Found by the public-private-split apply test (group) and the lambda-pair egress to
     the gateway endpoints' prefix lists (prefix list).
     """
-    from moto.ec2.models.security_groups import SecurityGroupRule
-
     original_init = SecurityGroupRule.__init__
     prefix_list_at = 7  # SecurityGroupRule(ec2_backend, ..., source_group, prefix_list_id, ...)
 
@@ -253,8 +250,6 @@ def _db_parameter_source() -> None:
     when it reads a group back, so every parameter looks missing and every plan shows drift.
     Found by the public-private-split apply test.
     """
-    from moto.rds.models import DBParameterGroup
-
     original = DBParameterGroup.update_parameters
 
     def update_parameters(self: DBParameterGroup, new_parameters):  # type: ignore[no-untyped-def]
@@ -267,43 +262,43 @@ def _db_parameter_source() -> None:
 FIXES: tuple[Fix, ...] = (
     Fix(
         "subnet-ipv6-state",
-        "gap 2: Ipv6CidrBlockState.State is a stringified dict",
+        "Ipv6CidrBlockState.State is a stringified dict",
         "moto/ec2/models/subnets.py: Subnet.ipv6_cidr_block_association_set",
         _subnet_ipv6_state,
     ),
     Fix(
         "subnet-attributes",
-        "gap 4: ModifySubnetAttribute ignores EnableDns64 and private DNS name options",
+        "ModifySubnetAttribute ignores EnableDns64 and private DNS name options",
         "moto/ec2/responses/subnets.py: Subnets.modify_subnet_attribute",
         _subnet_attributes,
     ),
     Fix(
         "vpc-endpoint-ip-options",
-        "gap 5: CreateVpcEndpoint ignores IpAddressType and DnsOptions",
+        "CreateVpcEndpoint ignores IpAddressType and DnsOptions",
         "moto/ec2/responses/vpcs.py: VPCs.create_vpc_endpoint",
         _vpc_endpoint_ip_options,
     ),
     Fix(
         "gateway-endpoint-routes",
-        "new: ModifyVpcEndpoint route table changes do not touch the route tables",
+        "ModifyVpcEndpoint route table changes do not touch the route tables",
         "moto/ec2/models/vpcs.py: VPCBackend.modify_vpc_endpoint / VPCEndPoint.modify",
         _gateway_endpoint_routes,
     ),
     Fix(
         "bucket-policy-tls-condition",
-        "new: bucket policy conditions other than StringEquals always match (TLS-only Deny)",
+        "bucket policy conditions other than StringEquals always match (TLS-only Deny)",
         "moto/s3/models.py: FakeBucket.get_permission; moto/iam/access_control.py conditions",
         _bucket_policy_tls_condition,
     ),
     Fix(
         "security-group-rule-description",
-        "new: rules that reference a security group or a prefix list lose their description",
+        "rules that reference a security group or a prefix list lose their description",
         "moto/ec2/models/security_groups.py: SecurityGroupRule.__init__, .description",
         _security_group_rule_description,
     ),
     Fix(
         "db-parameter-source",
-        "new: DB parameters carry no Source, so the provider reads none back",
+        "DB parameters carry no Source, so the provider reads none back",
         "moto/rds/models.py: DBParameterGroup.update_parameters",
         _db_parameter_source,
     ),

@@ -23,7 +23,7 @@ def _exit_with_parent(parent: int, server, log_file: str | None) -> None:  # typ
     # Nobody is left to read the log or to delete it.
     if log_file:
         Path(log_file).unlink(missing_ok=True)
-    server.shutdown()
+    server.shutdown()  # also before serve_forever has begun: it then returns at once
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log-file", help="the log stderr goes to: deleted if the parent dies")
     args = parser.parse_args(argv)
+    # Taken before the slow imports below: a parent that dies while they run is noticed too.
+    parent = os.getppid()
 
-    # Gap 1 of the emulator notes: load AWS-managed IAM policies before the first IAM request.
+    # moto loads the AWS-managed IAM policies (which the examples attach) only when this is set
+    # before its IAM backend starts. moto and the fixes are imported here, after it is set, and
+    # only in this server process: nothing else needs the patched moto.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     from natless.emulator.fixes import apply_all
-    from natless.emulator.invoke import LocalInvokeService, NatlessWsgi
+    from natless.emulator.invoke_service import LocalInvokeService, NatlessWsgi
 
     fixes = apply_all()
     service = LocalInvokeService("", account_id=DEFAULT_ACCOUNT_ID)
@@ -56,18 +60,24 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(), server, args.log_file), daemon=True
-    ).start()
-    # One line on stdout for the parent; everything after goes to the log (stderr), and
-    # werkzeug's line per request is dropped: a long run would otherwise fill the log.
-    print(f"READY {server.server_port} fixes={','.join(fixes)}", flush=True)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
+        threading.Thread(
+            target=_exit_with_parent, args=(parent, server, args.log_file), daemon=True
+        ).start()
+        # One line on stdout for the parent; everything after goes to the log (stderr), and
+        # werkzeug's line per request is dropped: a long run would otherwise fill the log.
+        try:
+            print(f"READY {server.server_port} fixes={','.join(fixes)}", flush=True)
+        except BrokenPipeError:  # the parent died while this server started
+            if args.log_file:
+                Path(args.log_file).unlink(missing_ok=True)
+            return 1
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server.serve_forever()
     finally:
-        service.close()
+        server.server_close()
+        service.close()  # the unpacked function code
     return 0
 
 

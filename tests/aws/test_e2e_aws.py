@@ -14,8 +14,6 @@ import pytest
 
 from natless.demo import Target, run_demo
 
-pytestmark = pytest.mark.aws
-
 
 def _sandbox_ready() -> str | None:
     if not os.environ.get("NATLESS_SANDBOX_ACCOUNT_ID"):

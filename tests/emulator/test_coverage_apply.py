@@ -8,6 +8,7 @@ and nothing left behind. ``test_each_scenario_sets_what_the_table_claims`` check
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,11 +16,9 @@ from typing import Any
 import boto3
 import pytest
 
-from natless.stack import Stack
+from natless.deploy.stack import Stack
 from tests.coverage import APPLIED_BY, SCENARIOS, TOPIC, write_scenario
-from tests.emulator.test_examples_apply import leftovers
-
-pytestmark = pytest.mark.emulator
+from tests.support.leftovers import leftovers
 
 
 @dataclass
@@ -39,7 +38,7 @@ def applied(request, emulator) -> Iterator[Applied]:
     scenario = request.param
     kw = emulator.client_kwargs()
     before = leftovers(kw)
-    stack = Stack.create(write_scenario(scenario), emulator)
+    stack = Stack.create(write_scenario(scenario), emulator.redirect())
     try:
         plan = stack.plan()
         stack.apply_plan()
@@ -111,7 +110,17 @@ def test_network_reads_back_as_asked(applied: Applied) -> None:
         mine = [a for a in alarms if a["AlarmName"].startswith("cov-wide")]
         assert len(mine) == 1 and mine[0]["AlarmActions"] == [TOPIC]
     else:
-        assert len(subnets) == 3 and len({s["AvailabilityZone"] for s in subnets}) == 1
+        added = [s for s in subnets if s["CidrBlock"] == "10.0.200.0/24"]
+        assert len(subnets) == 3 + len(added) and len({s["AvailabilityZone"] for s in subnets}) == 1
+        # dual-stack-subnets: in the VPC's own /56 (no second association), /64 number 64 + 0
+        (extra,) = added
+        vpc = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+        (block,) = [a["Ipv6CidrBlock"] for a in vpc["Ipv6CidrBlockAssociationSet"]]
+        net = ipaddress.IPv6Network(block)
+        expected = ipaddress.IPv6Network((int(net.network_address) + (64 << 64), 64))
+        (v6,) = extra["Ipv6CidrBlockAssociationSet"]
+        assert v6["Ipv6CidrBlock"] == str(expected)
+        assert extra["EnableDns64"] is True and extra["AssignIpv6AddressOnCreation"] is True
         assert len(nats) == 1
         assert set(interface) == {"sqs", "xray"}
         assert {e["IpAddressType"] for e in interface.values()} == {"dualstack"}
@@ -155,6 +164,41 @@ def test_functions_read_back_as_asked(applied: Applied) -> None:
         "cov-wide-split-private": 4,
         "cov-wide-split-public": 1,
     }
+
+
+def test_function_reads_back_as_asked(applied: Applied) -> None:
+    """The direct modules/function call: wide with both kinds of egress, narrow with none."""
+    name = f"cov-{applied.scenario}-fn"
+    fn = applied.client("lambda").get_function_configuration(FunctionName=name)
+    (group_id,) = fn["VpcConfig"]["SecurityGroupIds"]
+    (group,) = applied.client("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    assert group["IpPermissions"] == []
+    if applied.scenario == "narrow":
+        assert group["IpPermissionsEgress"] == []
+        assert fn["VpcConfig"]["Ipv6AllowedForDualStack"] is True
+        return
+    assert group["GroupName"].startswith("cov-wide-fn-group-")
+    assert (fn["Description"], fn["MemorySize"], fn["Timeout"]) == (
+        "natless coverage: every input of modules/function",
+        192,
+        12,
+    )
+    assert fn["Environment"]["Variables"] == {"COVERAGE": "wide-fn"}
+    assert fn["VpcConfig"]["Ipv6AllowedForDualStack"] is False
+    ports = {(p["FromPort"], p["ToPort"]) for p in group["IpPermissionsEgress"]}
+    assert ports == {(443, 443), (6432, 6432)}
+    (to_db,) = [p for p in group["IpPermissionsEgress"] if p["FromPort"] == 6432]
+    assert [g["GroupId"] for g in to_db["UserIdGroupPairs"]] == [
+        g["GroupId"]
+        for g in applied.client("ec2").describe_security_groups()["SecurityGroups"]
+        if g["GroupName"].startswith("cov-db-")
+    ]
+    ipv4 = {r["CidrIp"] for p in group["IpPermissionsEgress"] for r in p.get("IpRanges", [])}
+    assert ipv4 == {"10.64.0.0/20", "198.51.100.0/24"}
+    iam = applied.client("iam")
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["cov-wide-fn-policy"]
+    reserved = applied.client("lambda").get_function_concurrency(FunctionName=name)
+    assert int(reserved["ReservedConcurrentExecutions"]) == 2
 
 
 def test_pair_https_egress_reads_back_as_asked(applied: Applied) -> None:

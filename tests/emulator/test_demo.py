@@ -10,13 +10,14 @@ import json
 import time
 
 import pytest
+import tftest
 
 from natless.cli import main
 from natless.demo import Target, run_demo
+from natless.deploy.stack import Stack, TerraformFailed
 from natless.errors import UserError
-from tests.emulator.test_examples_apply import leftovers
-
-pytestmark = pytest.mark.emulator
+from natless.paths import ROOT
+from tests.support.leftovers import leftovers
 
 OPERATIONS = {"dynamodb_put", "dynamodb_query", "sqs_send", "s3_put", "s3_list", "http_get"}
 
@@ -76,12 +77,7 @@ def test_e2e_refuses_without_a_valid_sandbox_id(emulator, monkeypatch, capsys, v
 
 
 def test_failed_teardown_prints_the_command_that_finishes_it(emulator, monkeypatch, capsys):
-    import tftest
-
-    from natless.paths import ROOT
-    from natless.stack import Stack, TerraformFailed
-
-    stack = Stack.create(ROOT / "tests" / "fixtures" / "network", emulator)
+    stack = Stack.create(ROOT / "tests" / "fixtures" / "network", emulator.redirect())
     stack.applied = True  # as if an apply had run
     calls = []
 

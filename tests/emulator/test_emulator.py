@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,28 +17,7 @@ import pytest
 
 from natless.cli import main
 from natless.emulator import Emulator
-
-pytestmark = pytest.mark.emulator
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie still answers kill(0): check its state
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split()[2] != "Z"
-
-
-def wait_dead(pid: int, seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
+from tests.support.processes import wait_gone
 
 # --- fixes are in effect in the server ------------------------------------------------------------
 
@@ -249,11 +227,11 @@ def test_unknown_function_is_404(functions) -> None:
 def test_stops_on_normal_exit_and_on_exception() -> None:
     with Emulator.start() as emu:
         pid = emu.process.pid
-    assert wait_dead(pid)
+    assert not wait_gone([pid], timeout=10)
     with pytest.raises(RuntimeError), Emulator.start() as emu:
         pid = emu.process.pid
         raise RuntimeError("boom")
-    assert wait_dead(pid)
+    assert not wait_gone([pid], timeout=10)
 
 
 HOLDER = """
@@ -275,14 +253,14 @@ def test_ctrl_c_stops_the_server() -> None:
     proc, server = _holder()
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=15)
-    assert wait_dead(server)
+    assert not wait_gone([server], timeout=10)
 
 
 def test_server_exits_when_its_parent_is_killed() -> None:
     proc, server = _holder()
     proc.kill()  # no cleanup code runs in the parent
     proc.wait(timeout=5)
-    assert wait_dead(server, seconds=5)
+    assert not wait_gone([server], timeout=5)
 
 
 def test_emulator_command_reports_a_taken_port(capsys) -> None:
@@ -309,4 +287,4 @@ def test_emulator_command_stops_cleanly_on_ctrl_c() -> None:
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0 and "stopped" in out
-    assert wait_dead(int(children[0]))
+    assert not wait_gone([int(children[0])], timeout=10)

@@ -16,12 +16,12 @@ from typing import Any
 import boto3
 import pytest
 
-from natless import invoke
-from natless.localhttp import LocalApi
-from natless.outputs import function_names
-from natless.package import build_package
-from natless.paths import EXAMPLES
-from natless.routes import (
+from natless.bench import invoker
+from natless.bench.localhttp import LocalApi
+from natless.deploy.outputs import function_names
+from natless.deploy.package import build_package
+from natless.deploy.stack import Stack
+from natless.net.routes import (
     AWS_MANAGED,
     EGRESS_ONLY,
     GATEWAY_ENDPOINT,
@@ -32,9 +32,8 @@ from natless.routes import (
     render,
     route_matrix,
 )
-from natless.stack import Stack
-
-pytestmark = pytest.mark.emulator
+from natless.paths import EXAMPLES
+from tests.support.leftovers import leftovers
 
 IPV6_DESTINATIONS = ("s3-dualstack-ipv6", "sqs-dualstack-ipv6", "internet-ipv6", "nat64")
 
@@ -49,29 +48,12 @@ class Deployed:
     replan_changes: bool
 
 
-def leftovers(kw: dict[str, str]) -> dict[str, list[str]]:
-    """What the emulator still holds of the kinds a stack creates."""
-    ec2 = boto3.client("ec2", **kw)
-    return {
-        "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")],
-        "subnets": [
-            s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if not s.get("DefaultForAz")
-        ],
-        "functions": [
-            f["FunctionName"] for f in boto3.client("lambda", **kw).list_functions()["Functions"]
-        ],
-        "tables": boto3.client("dynamodb", **kw).list_tables()["TableNames"],
-        "queues": boto3.client("sqs", **kw).list_queues().get("QueueUrls", []),
-        "buckets": [b["Name"] for b in boto3.client("s3", **kw).list_buckets()["Buckets"]],
-    }
-
-
 @pytest.fixture(scope="module", params=["egress-only", "nat-gateway"])
 def deployed(request, emulator) -> Iterator[Deployed]:
     build_package("bench")
     kw = emulator.client_kwargs()
     before = leftovers(kw)
-    stack = Stack.create(EXAMPLES / request.param, emulator)
+    stack = Stack.create(EXAMPLES / request.param, emulator.redirect())
     try:
         stack.apply({"name": f"t-{request.param}"})
         outputs = stack.outputs()
@@ -160,7 +142,7 @@ def test_pair_runs_the_same_workload_in_both_placements(deployed: Deployed) -> N
     names = function_names(deployed.outputs)
     started = time.monotonic()
     with LocalApi() as api:
-        results = invoke.run_pair(deployed.clients["lambda"], names, iterations=5, url=api.url)
+        results = invoker.run_pair(deployed.clients["lambda"], names, iterations=5, url=api.url)
     assert {r["placement"] for r in results.values()} == {"vpc", "public"}
     for placement, result in results.items():
         ops = result["operations"]

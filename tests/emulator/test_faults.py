@@ -38,12 +38,10 @@ from pathlib import Path
 
 import pytest
 
+from natless.deploy.package import build_package
+from natless.deploy.workdir import working_copies
 from natless.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
-from natless.package import build_package
-from natless.workdir import working_copies
-from tests.emulator.test_examples_apply import leftovers
-
-pytestmark = pytest.mark.emulator
+from tests.support.leftovers import STACK_KINDS, leftovers
 
 STAGES = ("target", "package", "apply", "routes", "run", "compare", "destroy")
 SANDBOX = "123456789012"  # moto's account
@@ -147,34 +145,34 @@ def _wait_no_processes(marker: str, timeout: float = 180) -> list[str]:
 
 
 def _state_inventory(scratch: Path) -> dict[str, list[str]]:
-    """What the states of the working copies under ``scratch`` record, as leftovers() lists it."""
-    inv: dict[str, list[str]] = {k: [] for k in leftovers_keys()}
+    """What the states of the working copies under ``scratch`` record, as leftovers() lists it.
+
+    By ``id``: a resource whose create was interrupted is saved tainted with its ID alone (an SQS
+    queue killed while Terraform waited for its attributes has ``id`` = its URL, ``url`` null),
+    and the ID is what the destroy that ``natless clean`` runs goes by. For each kind here the
+    ID is what the emulator lists: VPC/subnet ID, function name, table name, queue URL, bucket.
+    """
+    inv: dict[str, list[str]] = {k: [] for k in STACK_KINDS}
     kinds = {
-        "aws_vpc": ("vpcs", "id"),
-        "aws_subnet": ("subnets", "id"),
-        "aws_lambda_function": ("functions", "function_name"),
-        "aws_dynamodb_table": ("tables", "name"),
-        "aws_sqs_queue": ("queues", "url"),
-        "aws_s3_bucket": ("buckets", "bucket"),
+        "aws_vpc": "vpcs",
+        "aws_subnet": "subnets",
+        "aws_lambda_function": "functions",
+        "aws_dynamodb_table": "tables",
+        "aws_sqs_queue": "queues",
+        "aws_s3_bucket": "buckets",
     }
     for state in scratch.glob("work/*/**/terraform.tfstate"):
         for res in json.loads(state.read_text()).get("resources", []):
             if res.get("mode") == "managed" and res["type"] in kinds:
-                key, attr = kinds[res["type"]]
-                inv[key] += [i["attributes"][attr] for i in res.get("instances", [])]
+                inv[kinds[res["type"]]] += [i["attributes"]["id"] for i in res.get("instances", [])]
     return {k: sorted(v) for k, v in inv.items()}
-
-
-def leftovers_keys() -> tuple[str, ...]:
-    return ("vpcs", "subnets", "functions", "tables", "queues", "buckets")
 
 
 def _held(emulator: Emulator | None) -> dict[str, list[str]]:
     if emulator is None:
-        return {k: [] for k in leftovers_keys()}
-    found = leftovers(emulator.client_kwargs())
+        return {k: [] for k in STACK_KINDS}
     # SQS list_queues gives URLs with the emulator's host; the state holds the same URLs.
-    return {k: sorted(v) for k, v in found.items()}
+    return leftovers(emulator.client_kwargs())
 
 
 def _finish_commands(text: str) -> list[str]:

@@ -7,7 +7,8 @@ by absolute path, point it at the emulator with the function ``natless emulator 
 run Terraform there with natless's CLI config (3 processes: init, apply, destroy), then
 ``natless routes --tf-dir`` through the CLI (one ``terraform output``), and check that nothing
 is left. The CLI itself (``natless emulator --tf-dir``: the override it writes, the lines it
-prints, the removal on Ctrl-C and SIGTERM) runs as a subprocess; its refusals run in-process.
+prints, the removal on Ctrl-C and SIGTERM) runs as a subprocess; its refusals are unit tests
+(tests/unit/commands/test_emulator.py).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ import boto3
 import pytest
 
 from natless.cli import main
-from natless.emulator import OVERRIDE_MARKER, Emulator, state_warnings, write_override
+from natless.deploy.stack import Stack
+from natless.deploy.terraform import terraform_env, tftest_for
+from natless.deploy.workdir import OVERRIDE_FILE
+from natless.emulator import OVERRIDE_MARKER, write_override
 from natless.paths import MODULES, ROOT
-from natless.stack import Stack
-from natless.terraform import terraform_env, tftest_for
-from natless.workdir import OVERRIDE_FILE
-from tests.emulator.test_examples_apply import leftovers
+from tests.support.leftovers import STACK_KINDS, leftovers
+from tests.support.tfdirs import small_module
 
 FIXTURE = ROOT / "tests" / "fixtures" / "own-root"
 RELATIVE_MODULES = 'source = "../../../modules/'
@@ -53,36 +55,17 @@ def consumer_module(tmp_path: Path) -> Path:
     return folder
 
 
-def held(kw: dict[str, str]) -> dict[str, list[str]]:
-    """:func:`leftovers` plus the other kinds this module creates."""
-    ec2 = boto3.client("ec2", **kw)
-    return {
-        **leftovers(kw),
-        "security_groups": [
-            g["GroupId"]
-            for g in ec2.describe_security_groups()["SecurityGroups"]
-            if g["GroupName"] != "default"
-        ],
-        "nat_gateways": [
-            n["NatGatewayId"]
-            for n in ec2.describe_nat_gateways()["NatGateways"]
-            if n["State"] not in ("deleted", "deleting")
-        ],
-        "addresses": [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]],
-        "endpoints": [
-            e["VpcEndpointId"]
-            for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
-            if e["State"].lower() not in ("deleted", "deleting")
-        ],
-        "egress_only_gateways": [
-            g["EgressOnlyInternetGatewayId"]
-            for g in ec2.describe_egress_only_internet_gateways()["EgressOnlyInternetGateways"]
-        ],
-        "roles": [r["RoleName"] for r in boto3.client("iam", **kw).list_roles()["Roles"]],
-        "log_groups": [
-            g["logGroupName"] for g in boto3.client("logs", **kw).describe_log_groups()["logGroups"]
-        ],
-    }
+# What this module's stack creates, beyond the kinds of every example's stack.
+KINDS = (
+    *STACK_KINDS,
+    "security_groups",
+    "nat_gateways",
+    "addresses",
+    "endpoints",
+    "egress_only_gateways",
+    "roles",
+    "log_groups",
+)
 
 
 def state_ids(folder: Path) -> dict[str, Any]:
@@ -119,10 +102,9 @@ def table_rows(table: str) -> dict[str, list[str]]:
     return rows
 
 
-@pytest.mark.emulator
 def test_own_root_module_outside_the_repository(emulator, tmp_path, monkeypatch, capsys) -> None:
     kw = emulator.client_kwargs()
-    before = held(kw)
+    before = leftovers(kw, KINDS)
     folder = consumer_module(tmp_path)
     override = write_override(emulator, folder)
     assert override.path == folder / OVERRIDE_FILE
@@ -154,7 +136,7 @@ def test_own_root_module_outside_the_repository(emulator, tmp_path, monkeypatch,
         with capsys.disabled():
             print(f"timings {stack.timings}; total {time.monotonic() - started:.1f} s")
     assert not override.path.exists()
-    assert held(kw) == before, "destroy left resources behind"
+    assert leftovers(kw, KINDS) == before, "destroy left resources behind"
 
     rows = table_rows(table)
     assert rows[""] == ["orders-worker"] * 3
@@ -170,12 +152,6 @@ def test_own_root_module_outside_the_repository(emulator, tmp_path, monkeypatch,
 
 
 # --- the CLI: `natless emulator --tf-dir` -------------------------------------------------------
-
-
-def small_module(folder: Path) -> Path:
-    folder.mkdir()
-    (folder / "main.tf").write_text('provider "aws" {\n  region = "eu-central-1"\n}\n')
-    return folder
 
 
 def read_until(proc: subprocess.Popen[str], marker: str, seconds: float = 60) -> str:
@@ -205,7 +181,6 @@ def read_until(proc: subprocess.Popen[str], marker: str, seconds: float = 60) ->
     return out
 
 
-@pytest.mark.emulator
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_emulator_command_writes_and_removes_the_override(tmp_path, signum) -> None:
     folder = small_module(tmp_path / "my-stack")
@@ -241,80 +216,3 @@ def test_emulator_command_writes_and_removes_the_override(tmp_path, signum) -> N
     assert f"natless: removed {folder / OVERRIDE_FILE}" in rest
     assert not (folder / OVERRIDE_FILE).exists()
     assert (folder / "main.tf").is_file()
-
-
-@pytest.fixture
-def no_emulator(monkeypatch) -> None:
-    """Refusals come before any work: starting the emulator fails the test."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the emulator was started")
-
-    monkeypatch.setattr(Emulator, "start", refuse)
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize("port", ["99999", "65536", "-1", "abc", "1.5", ""])
-def test_emulator_refuses_a_bad_port(port, no_emulator, capsys) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["emulator", f"--port={port}"])
-    assert exit_.value.code == 2
-    err = capsys.readouterr().err
-    assert "argument --port:" in err and "Traceback" not in err
-
-
-@pytest.mark.unit
-def test_emulator_refuses_a_folder_it_must_not_write_into(tmp_path, no_emulator, capsys) -> None:
-    assert main(["emulator", "--tf-dir", str(tmp_path / "missing")]) == 2
-    assert "--tf-dir:" in (err := capsys.readouterr().err) and "is not a directory" in err
-
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    (empty / "notes.txt").write_text("no Terraform here")
-    assert main(["emulator", "--tf-dir", str(empty)]) == 2
-    assert "--tf-dir:" in (err := capsys.readouterr().err) and "holds no *.tf files" in err
-
-    mine = small_module(tmp_path / "mine")
-    (mine / OVERRIDE_FILE).write_text('provider "aws" {\n  region = "eu-west-1"\n}\n')
-    assert main(["emulator", "--tf-dir", str(tmp_path / "mine")]) == 2
-    err = capsys.readouterr().err
-    assert "--tf-dir:" in err and "natless did not write it" in err
-    assert "region" in (mine / OVERRIDE_FILE).read_text()  # untouched
-
-    good = small_module(tmp_path / "good")
-    assert main(["emulator", "--tf-dir", str(good), "--tf-dir", str(mine)]) == 2
-    assert str(mine / OVERRIDE_FILE) in capsys.readouterr().err
-    assert not (good / OVERRIDE_FILE).exists()  # all checked before anything is written
-
-
-@pytest.mark.unit
-def test_override_file_replaces_only_its_own(tmp_path) -> None:
-    folder = small_module(tmp_path / "my-stack")
-    emu = Emulator(host="127.0.0.1", port=4566)  # not started: only its override text is used
-    stale = Emulator(host="127.0.0.1", port=4000)
-    write_override(stale, folder)  # left behind by an emulator that was killed
-    override = write_override(emu, folder)
-    assert '"http://127.0.0.1:4566"' in override.path.read_text()
-    override.path.write_text(override.text + "# edited\n")
-    assert override.remove() is False and override.path.exists()  # changed: kept
-    override.path.write_text(override.text)
-    assert override.remove() is True and not override.path.exists()
-    assert override.remove() is False
-
-
-@pytest.mark.unit
-def test_state_warnings(tmp_path) -> None:
-    folder = small_module(tmp_path / "my-stack")
-    assert state_warnings(folder) == []
-    (folder / "backend.tf").write_text('# backend "s3" {}\nterraform {\n  cloud {\n  }\n}\n')
-    (folder / "terraform.tfstate").write_text('{"version": 4, "resources": []}')
-    (warning,) = state_warnings(folder)
-    assert "a cloud block:" in warning and "s3" not in warning
-    (folder / "backend.tf").write_text('terraform {\n  backend "s3" {\n  }\n}\n')
-    (folder / "terraform.tfstate").write_text('{"version": 4, "resources": [{"type": "x"}]}')
-    (warning,) = state_warnings(folder)
-    assert 'backend "s3", resources in terraform.tfstate' in warning
-    assert "terraform workspace new" in warning
-    (folder / ".terraform").mkdir()
-    (folder / ".terraform" / "environment").write_text("emulator")
-    assert state_warnings(folder) == []  # `terraform workspace new emulator` was followed

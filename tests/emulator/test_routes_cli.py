@@ -9,10 +9,8 @@ import boto3
 import pytest
 
 from natless.cli import main
+from natless.deploy.workdir import remove_working_copy, working_copy
 from natless.paths import EXAMPLES
-from natless.workdir import remove_working_copy, working_copy
-
-pytestmark = pytest.mark.emulator
 
 
 @pytest.fixture
@@ -95,9 +93,8 @@ def test_demo_needs_a_pair_example(capsys) -> None:
 
 def test_unknown_example(capsys) -> None:
     assert main(["demo", "--example", "nope"]) == 2
-    assert "unknown example 'nope'; choose one of: egress-only, nat-gateway" in (
-        capsys.readouterr().err
-    )
+    known = ", ".join(sorted(p.name for p in EXAMPLES.iterdir() if (p / "main.tf").is_file()))
+    assert f"unknown example 'nope'; choose one of: {known}" in capsys.readouterr().err
     with pytest.raises(SystemExit) as refused:  # argparse refuses it before any work
         main(["demo", "--iterations", "0"])
     assert refused.value.code == 2

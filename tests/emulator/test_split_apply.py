@@ -2,9 +2,10 @@
 
 One apply for the module (about two minutes: the aws provider waits 60 s before it first polls
 a new DB instance, and again after deleting it). The moto "RDS instance" has no database behind
-it, so the private function is pointed at a local PostgreSQL (natless.pg.LocalPostgres, TLS on)
-through the emulator's per-function environment overrides; its AWS_ENDPOINT_URL is overridden to
-a closed port as well, which shows it needs no AWS API at all (the IAM token is signed locally).
+it, so the private function is pointed at a local PostgreSQL
+(tests.support.postgres.LocalPostgres, TLS on) through the emulator's per-function environment
+overrides; its AWS_ENDPOINT_URL is overridden to a closed port as well, which shows it needs no
+AWS API at all (the IAM token is signed locally).
 The public function is invoked through the Lambda Invoke API with an EventBridge "Scheduled
 Event" and must publish the seeded count to the emulator's CloudWatch. The three failure modes
 of the synchronous call (response over 6 MB, private function error, timeout) are produced with
@@ -19,7 +20,6 @@ import contextlib
 import datetime
 import io
 import json
-import socket
 import time
 import urllib.request
 import uuid
@@ -32,16 +32,17 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from natless.package import build_package
+from natless.deploy.package import build_package
+from natless.deploy.stack import Stack
+from natless.net.routes import AWS_MANAGED, UNREACHABLE, render, route_matrix
 from natless.paths import EXAMPLES
-from natless.pg import LocalPostgres, find_bin_dir
-from natless.routes import AWS_MANAGED, UNREACHABLE, render, route_matrix
-from natless.stack import Stack
+from tests.support.leftovers import leftovers
+from tests.support.net import closed_port
+from tests.support.postgres import LocalPostgres, find_bin_dir
 
-pytestmark = [
-    pytest.mark.emulator,
-    pytest.mark.skipif(find_bin_dir() is None, reason="PostgreSQL server binaries not installed"),
-]
+pytestmark = pytest.mark.skipif(
+    find_bin_dir() is None, reason="PostgreSQL server binaries not installed"
+)
 
 EXAMPLE = EXAMPLES / "public-private-split"
 NAME = "natless-split"
@@ -62,47 +63,19 @@ class Deployed:
     rule_arn: str = ""
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def leftovers(clients: dict[str, Any]) -> dict[str, list[str]]:
-    """What the emulator holds of every kind this example creates."""
-    ec2, rds = clients["ec2"], clients["rds"]
-    return {
-        "vpcs": sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")),
-        "subnets": sorted(
-            s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if not s.get("DefaultForAz")
-        ),
-        "security_groups": sorted(
-            g["GroupId"]
-            for g in ec2.describe_security_groups()["SecurityGroups"]
-            if g["GroupName"] != "default"
-        ),
-        "functions": sorted(
-            f["FunctionName"] for f in clients["lambda"].list_functions()["Functions"]
-        ),
-        "db_instances": sorted(
-            d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]
-        ),
-        "db_subnet_groups": sorted(
-            g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
-        ),
-        "event_rules": sorted(r["Name"] for r in clients["events"].list_rules()["Rules"]),
-        "roles": sorted(
-            r["RoleName"]
-            for r in clients["iam"].list_roles()["Roles"]
-            if not r["Path"].startswith("/aws-service-role/")
-        ),
-        "log_groups": sorted(
-            g["logGroupName"] for g in clients["logs"].describe_log_groups()["logGroups"]
-        ),
-        "secrets": sorted(
-            s["Name"] for s in clients["secretsmanager"].list_secrets()["SecretList"]
-        ),
-    }
+# What this example creates: the leftovers the destroy must leave at what they were before.
+KINDS = (
+    "vpcs",
+    "subnets",
+    "security_groups",
+    "functions",
+    "db_instances",
+    "db_subnet_groups",
+    "event_rules",
+    "roles",
+    "log_groups",
+    "secrets",
+)
 
 
 def put_overrides(emulator: Any, function: str, values: dict[str, str] | None) -> None:
@@ -175,10 +148,10 @@ def deployed(emulator) -> Iterator[Deployed]:
     clients["lambda"] = boto3.client(
         "lambda", config=Config(read_timeout=120, retries={"total_max_attempts": 1}), **kw
     )
-    before = leftovers(clients)
+    before = leftovers(kw, KINDS)
     with LocalPostgres.start(tls=True) as pg:
         pg.seed_sessions(active=ACTIVE, expired=EXPIRED)
-        stack = Stack.create(EXAMPLE, emulator)
+        stack = Stack.create(EXAMPLE, emulator.redirect())
         try:
             tf_vars = {k: str(p.path) for k, p in packages.items()}
             stack.apply(tf_vars)
@@ -510,5 +483,5 @@ def test_schedule(deployed: Deployed) -> None:
 def test_destroy_leaves_nothing_behind(deployed: Deployed) -> None:
     """Runs last: destroy, then the emulator holds what it held before the apply."""
     deployed.stack.destroy()
-    assert leftovers(deployed.clients) == deployed.before
+    assert leftovers(deployed.emulator.client_kwargs(), KINDS) == deployed.before
     print(f"\ntimings: {deployed.stack.timings}")

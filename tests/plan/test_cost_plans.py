@@ -1,9 +1,9 @@
 """`natless cost` on real plans: the examples and the network fixture, planned on the emulator.
 
-The examples are planned by the real :func:`natless.stack.plan_example_json` (it starts its own
-emulator, builds the Lambda packages and plans; 15-25 s each). :func:`planned` keeps each plan for
-the module, and the ``--example`` runs of the CLI get theirs from it too, so every (example,
-variables) is planned once here. Figures are us-east-1 list prices at 730 h/month.
+The examples are planned by the real :func:`natless.demo.plan_example_json` (it starts its
+own emulator, builds the Lambda packages and plans; 15-25 s each). :func:`planned` keeps each
+plan for the module, and the ``--example`` runs of the CLI get theirs from it too, so every
+(example, variables) is planned once here. Figures are us-east-1 list prices at 730 h/month.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 
-from natless import stack
+from natless import demo
 from natless.cli import main
-from natless.cost import Endpoint, Estimate, estimate
-from natless.money import usd
+from natless.cost.model import Endpoint, Estimate, estimate
+from natless.cost.money import usd
+from natless.cost.plan.read import PlanSummary, summarize_plan
+from natless.cost.pricing import load_prices
+from natless.cost.services import load_catalog
+from natless.deploy.stack import Stack
 from natless.paths import ROOT
-from natless.planread import PlanSummary, summarize_plan
-from natless.pricing import load_prices
-from natless.services import load_catalog
 
 pytestmark = pytest.mark.plan
 
@@ -58,7 +59,7 @@ def planned() -> Iterator[PlanExample]:
     It is also what ``natless cost --example`` calls while this module runs: the CLI prices the
     same real plan the other tests read, instead of planning it again.
     """
-    real = stack.plan_example_json
+    real = demo.plan_example_json
     plans: dict[str, PlanJSON] = {}
 
     def plan_example_json(name: str, tf_vars: dict[str, Any] | None = None) -> PlanJSON:
@@ -68,7 +69,7 @@ def planned() -> Iterator[PlanExample]:
         return copy.deepcopy(plans[key])
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(stack, "plan_example_json", plan_example_json)
+        patch.setattr(demo, "plan_example_json", plan_example_json)
         yield plan_example_json
 
 
@@ -202,7 +203,7 @@ def test_cli_nat_gateway_compare(planned: PlanExample, capsys: pytest.CaptureFix
 @pytest.fixture(scope="module")
 def sqs_endpoint_plans(emulator) -> dict[int, PlanJSON]:
     """tests/fixtures/network with one SQS interface endpoint, in 2 and in 3 AZs."""
-    with stack.Stack.create(NETWORK, emulator) as network:
+    with Stack.create(NETWORK, emulator.redirect()) as network:
         return {
             azs: network.plan({"interface_services": ["sqs"], "az_count": azs}) for azs in (2, 3)
         }

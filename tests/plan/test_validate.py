@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
+from natless.deploy.stack import Stack, TerraformFailed
 from natless.paths import EXAMPLES, ROOT, SCRATCH
-from natless.stack import Stack, TerraformFailed
 
 pytestmark = pytest.mark.plan
 

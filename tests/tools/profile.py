@@ -31,8 +31,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from natless.console.table import aligned
 from natless.paths import ROOT
-from natless.table import aligned
 
 SHIM = Path(__file__).resolve().parent / "shim"
 SUBCOMMANDS = ("init", "plan", "apply", "destroy", "output", "show", "validate")

@@ -33,11 +33,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from natless.cli import main
-from natless.pricing import ARCHITECTURES, known_regions
-from natless.traffic import TRAFFIC_CLASSES
-from tests.unit.test_cost import single_nat_plan
-
-pytestmark = pytest.mark.unit
+from natless.cost.pricing import ARCHITECTURES, known_regions
+from natless.cost.traffic import TRAFFIC_CLASSES
+from tests.support.plans import single_nat_plan
 
 SETTINGS = settings(
     max_examples=200,
@@ -233,7 +231,7 @@ def no_work(scratch: Path) -> Iterator[None]:
 
     with (
         mock.patch("natless.commands.cost._plan_example", plan),
-        mock.patch("natless.report.latency_chart", chart),
+        mock.patch("natless.bench.report.latency_chart", chart),
     ):
         yield
 

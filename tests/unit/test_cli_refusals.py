@@ -27,8 +27,6 @@ import pytest
 from natless.cli import build_parser, main
 from natless.commands import argtypes
 
-pytestmark = pytest.mark.unit
-
 COMMANDS = ("compare", "cost", "advise", "package", "demo")  # `emulator --port`: not here
 WEIRD_NUMBERS = ("NaN", "nan", "inf", "-inf", "1e309", "-1", "")
 EMPTY_LISTS = ("", ",", ",,", " , ")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from natless.paths import MODULES
 from tests.coverage import APPLIED_BY, MODULE_NAMES, PLANNED_ONLY, SCENARIOS, module_inputs
-
-pytestmark = pytest.mark.unit
 
 
 def test_the_table_lists_every_input() -> None:

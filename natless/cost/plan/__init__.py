@@ -1,0 +1,1 @@
+"""Reading ``terraform show -json`` output: the resources, their configuration, the topology."""
