@@ -42,7 +42,7 @@ from natless.net.routes import (
 )
 from natless.paths import EXAMPLES
 from tests.planjson import Plan
-from tests.support.leftovers import STACK_KINDS, leftovers
+from tests.support.leftovers import NETWORK_STACK_KINDS, leftovers
 
 pytestmark = pytest.mark.emulator
 
@@ -67,16 +67,6 @@ CLASSIC = (
     "aws_route_table_association.private",
 )
 VPC_TYPES = {"aws_vpc", "aws_subnet", "aws_route_table", "aws_route", "aws_route_table_association"}
-KINDS = (
-    *STACK_KINDS,
-    "security_groups",
-    "nat_gateways",
-    "addresses",
-    "endpoints",
-    "egress_only_gateways",
-    "roles",
-    "log_groups",
-)
 IPV6_DESTINATIONS = ("s3-dualstack-ipv6", "sqs-dualstack-ipv6", "internet-ipv6", "nat64")
 
 
@@ -129,7 +119,7 @@ def migration(emulator) -> Iterator[Migration]:
     build_package("bench")
     kw = emulator.client_kwargs()
     ec2, lambda_client = boto3.client("ec2", **kw), boto3.client("lambda", **kw)
-    before = leftovers(kw, KINDS)
+    before = leftovers(kw, NETWORK_STACK_KINDS)
     stack = Stack.create(EXAMPLES / "existing-vpc", emulator.redirect())
     timings: dict[str, float] = {}
 
@@ -194,7 +184,7 @@ def migration(emulator) -> Iterator[Migration]:
         # 5. destroy
         timed("destroy", stack.close)
         print(f"\nexisting-vpc: timings (s) {timings}; terraform {stack.timings}")
-    assert leftovers(kw, KINDS) == before, "destroy left resources behind"
+    assert leftovers(kw, NETWORK_STACK_KINDS) == before, "destroy left resources behind"
     alarms = boto3.client("cloudwatch", **kw).describe_alarms(AlarmNamePrefix=NAME)
     assert not alarms["MetricAlarms"]
 

@@ -34,7 +34,7 @@ from natless.deploy.terraform import terraform_env, tftest_for
 from natless.deploy.workdir import OVERRIDE_FILE
 from natless.emulator import OVERRIDE_MARKER, write_override
 from natless.paths import MODULES, ROOT
-from tests.support.leftovers import STACK_KINDS, leftovers
+from tests.support.leftovers import NETWORK_STACK_KINDS, leftovers
 from tests.support.tfdirs import small_module
 
 FIXTURE = ROOT / "tests" / "fixtures" / "own-root"
@@ -56,16 +56,6 @@ def consumer_module(tmp_path: Path) -> Path:
 
 
 # What this module's stack creates, beyond the kinds of every example's stack.
-KINDS = (
-    *STACK_KINDS,
-    "security_groups",
-    "nat_gateways",
-    "addresses",
-    "endpoints",
-    "egress_only_gateways",
-    "roles",
-    "log_groups",
-)
 
 
 def state_ids(folder: Path) -> dict[str, Any]:
@@ -104,7 +94,7 @@ def table_rows(table: str) -> dict[str, list[str]]:
 
 def test_own_root_module_outside_the_repository(emulator, tmp_path, monkeypatch, capsys) -> None:
     kw = emulator.client_kwargs()
-    before = leftovers(kw, KINDS)
+    before = leftovers(kw, NETWORK_STACK_KINDS)
     folder = consumer_module(tmp_path)
     override = write_override(emulator, folder)
     assert override.path == folder / OVERRIDE_FILE
@@ -136,7 +126,7 @@ def test_own_root_module_outside_the_repository(emulator, tmp_path, monkeypatch,
         with capsys.disabled():
             print(f"timings {stack.timings}; total {time.monotonic() - started:.1f} s")
     assert not override.path.exists()
-    assert leftovers(kw, KINDS) == before, "destroy left resources behind"
+    assert leftovers(kw, NETWORK_STACK_KINDS) == before, "destroy left resources behind"
 
     rows = table_rows(table)
     assert rows[""] == ["orders-worker"] * 3

@@ -21,6 +21,17 @@ Client = Callable[[str], Any]
 
 # The kinds every stack of the examples creates; tests of stacks that create more add their kinds.
 STACK_KINDS = ("vpcs", "subnets", "functions", "tables", "queues", "buckets")
+# ... and what a stack with its own network, endpoints and functions creates besides.
+NETWORK_STACK_KINDS = (
+    *STACK_KINDS,
+    "security_groups",
+    "nat_gateways",
+    "addresses",
+    "endpoints",
+    "egress_only_gateways",
+    "roles",
+    "log_groups",
+)
 
 _GONE = ("deleted", "deleting")
 
