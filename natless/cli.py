@@ -18,7 +18,7 @@ import sys
 from natless import __version__
 from natless.commands import advise, clean, compare, cost, demo, emulator, package, routes
 from natless.errors import UserError
-from natless.interrupts import Interrupted, exit_status, signals_interrupt
+from natless.interrupts import Interrupted, exit_status, interruption, signals_interrupt
 
 # Sub-command modules, in the order `natless -h` lists them.
 COMMANDS = (package, emulator, routes, compare, demo, cost, advise, clean)
@@ -48,10 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         except UserError as exc:
             print(f"natless: error: {exc}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt as exc:
-            name = exc.name if isinstance(exc, Interrupted) else "SIGINT"
+        except BaseException as exc:
+            signalled = interruption(exc)  # also an error a signal caused (natless.interrupts)
+            if signalled is None:
+                raise
+            name = signalled.name if isinstance(signalled, Interrupted) else "SIGINT"
             print(f"natless: interrupted ({name})", file=sys.stderr)
-            return exit_status(exc)
+            return exit_status(signalled)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
+from natless.interrupts import deferred
+
 TODO = json.dumps({"userId": 1, "id": 1, "title": "delectus aut autem", "completed": False})
 
 
@@ -38,7 +40,8 @@ class LocalApi:
         return f"http://{host}:{port}/todos/1"
 
     def __enter__(self) -> LocalApi:
-        self._thread.start()
+        with deferred():  # a signal inside Thread.start can break its lock (natless.interrupts)
+            self._thread.start()
         return self
 
     def __exit__(
@@ -47,5 +50,6 @@ class LocalApi:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
+        with deferred():
+            self._server.shutdown()
         self._server.server_close()

@@ -23,6 +23,7 @@ from natless.emulator import (
     write_override,
 )
 from natless.errors import UserError
+from natless.interrupts import interruption
 
 NAME = "emulator"
 HELP = "run the embedded AWS emulator (moto + natless fixes + local Invoke) on 127.0.0.1"
@@ -111,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
                     if emu.process is None or emu.process.poll() is not None:
                         print("natless: the emulator process ended")
                         return 1
-            except KeyboardInterrupt:
-                pass
+            except BaseException as exc:  # Ctrl-C, also when it broke a lock in stop.wait
+                if interruption(exc) is None:
+                    raise
     finally:
         for override in overrides:
             print(_remove(override))

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from natless.interrupts import deferred
+
 HEARTBEAT_S = 10.0
 
 
@@ -35,14 +37,16 @@ class Progress:
                 self._say(f"      {name}: {time.monotonic() - begun:.0f} s so far")
 
         beat = threading.Thread(target=heartbeat, daemon=True)
-        beat.start()
+        with deferred():  # a signal inside Thread.start can break its lock (natless.interrupts)
+            beat.start()
         try:
             yield
         except BaseException:
             self._say(f"      {name}: failed after {time.monotonic() - begun:.1f} s")
             raise
         finally:
-            stop.set()
+            with deferred():
+                stop.set()
         elapsed = time.monotonic() - begun
         self.timings[name] = round(elapsed, 1)
         self._say(f"      {name}: done in {elapsed:.1f} s")

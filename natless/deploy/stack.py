@@ -193,7 +193,7 @@ class Stack:
         """
         try:
             self.destroy(attempts, wait_s)
-        except (TerraformFailed, KeyboardInterrupt):
+        except BaseException:  # failed, interrupted, or anything else: the state is kept
             self._print_finish("the teardown did not finish; resources may remain")
             raise
         left = state_resources(self.workdir)
