@@ -158,6 +158,13 @@ module "endpoints" {
   vpc_id           = module.natless.vpc_id
   gateway_services = ["s3", "dynamodb"]
   route_table_ids  = module.natless.private_route_table_ids
+
+  # Only the bench bucket and table through the free endpoints: a function cannot use them to
+  # reach other buckets or tables, other accounts' included.
+  gateway_policy_resources = {
+    s3       = [module.targets.bucket_arn]
+    dynamodb = [module.targets.table_arn]
+  }
 }
 
 module "targets" {

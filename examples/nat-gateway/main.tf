@@ -22,6 +22,13 @@ module "endpoints" {
   vpc_id           = module.vpc.vpc_id
   gateway_services = ["s3", "dynamodb"]
   route_table_ids  = concat(module.vpc.private_route_table_ids, module.vpc.isolated_route_table_ids)
+
+  # Only the bench bucket and table through the free endpoints: a function cannot use them to
+  # reach other buckets or tables, other accounts' included.
+  gateway_policy_resources = {
+    s3       = [module.targets.bucket_arn]
+    dynamodb = [module.targets.table_arn]
+  }
 }
 
 module "targets" {

@@ -22,14 +22,115 @@ locals {
   azs        = slice(local.region_azs, 0, min(var.az_count, length(local.region_azs)))
   az_index   = { for i, az in local.region_azs : az => i }
 
-  # Subnet k of the VPC gets IPv4 block k (cidr_block split by subnet_newbits) and IPv6 /64 k.
-  # k = tier * 8 + AZ index: room for 8 AZs per tier.
-  tier_offset = { public = 0, private = 8, isolated = 16 }
-  subnets = merge([
-    for tier, offset in local.tier_offset : {
-      for az in local.azs : "${tier}/${az}" => { tier = tier, az = az, netnum = offset + local.az_index[az] }
+  # Computed subnets: IPv4 block k of cidr_block (split by subnet_newbits), where
+  # by_tier (default): k = tier * 8 + AZ index, room for 8 AZs per tier whatever az_count is;
+  # by_az:             k = AZ index * 3 + tier, so a small VPC (a /24) holds a few AZs.
+  # IPv6 /64 number tier * 8 + AZ index in both. An explicit *_subnet_cidrs entry replaces the
+  # computed IPv4 block of that one subnet.
+  tiers = { public = 0, private = 1, isolated = 2 }
+  explicit_cidrs = {
+    public   = var.public_subnet_cidrs
+    private  = var.private_subnet_cidrs
+    isolated = var.isolated_subnet_cidrs
+  }
+  subnet_names = {
+    public   = var.public_subnet_names
+    private  = var.private_subnet_names
+    isolated = var.isolated_subnet_names
+  }
+  subnet_tags = {
+    public   = var.public_subnet_tags
+    private  = var.private_subnet_tags
+    isolated = var.isolated_subnet_tags
+  }
+  route_table_tags = {
+    public   = var.public_route_table_tags
+    private  = var.private_route_table_tags
+    isolated = var.isolated_route_table_tags
+  }
+  subnet_numbers = merge([
+    for tier, t in local.tiers : {
+      for az in local.azs : "${tier}/${az}" => {
+        tier        = tier
+        az          = az
+        netnum      = var.subnet_numbering == "by_az" ? local.az_index[az] * 3 + t : t * 8 + local.az_index[az]
+        ipv6_netnum = t * 8 + local.az_index[az]
+        explicit    = lookup(local.explicit_cidrs[tier], az, null)
+      }
     }
   ]...)
+  subnets = {
+    for key, s in local.subnet_numbers : key => merge(s, {
+      # null when the numbering does not fit: a precondition on aws_vpc.this says why
+      cidr = s.explicit != null ? s.explicit : try(cidrsubnet(var.cidr_block, var.subnet_newbits, s.netnum), null)
+    })
+  }
+  computed_subnets = { for key, s in local.subnets : key => s if s.explicit == null }
+  subnet_slots     = pow(2, var.subnet_newbits)
+  slots_needed     = length(local.computed_subnets) == 0 ? 0 : max([for s in values(local.computed_subnets) : s.netnum]...) + 1
+
+  # Plan-time CIDR checks. contains(a, b): b's network address at a's prefix is a's network.
+  vpc_ipv4_blocks = concat([var.cidr_block], var.secondary_cidr_blocks)
+  outside_the_vpc = [
+    for key, s in local.subnets : "${key} = ${s.explicit}"
+    if s.explicit != null && !anytrue([
+      for block in local.vpc_ipv4_blocks : try(
+        tonumber(split("/", block)[1]) <= tonumber(split("/", s.explicit)[1]) &&
+        cidrsubnet("${cidrhost(s.explicit, 0)}/${split("/", block)[1]}", 0, 0) == block,
+        false
+      )
+    ])
+  ]
+  planned_cidrs = [for key, s in local.subnets : { key = key, cidr = s.cidr } if s.cidr != null]
+  subnet_overlaps = flatten([
+    for i, a in local.planned_cidrs : [
+      for b in slice(local.planned_cidrs, i + 1, length(local.planned_cidrs)) : "${a.key} (${a.cidr}) and ${b.key} (${b.cidr})"
+      if try(
+        cidrsubnet("${cidrhost(b.cidr, 0)}/${min(tonumber(split("/", a.cidr)[1]), tonumber(split("/", b.cidr)[1]))}", 0, 0) ==
+        cidrsubnet("${cidrhost(a.cidr, 0)}/${min(tonumber(split("/", a.cidr)[1]), tonumber(split("/", b.cidr)[1]))}", 0, 0),
+        false
+      )
+    ]
+  ])
+  block_overlaps = flatten([
+    for i, a in local.vpc_ipv4_blocks : [
+      for b in slice(local.vpc_ipv4_blocks, i + 1, length(local.vpc_ipv4_blocks)) : "${a} and ${b}"
+      if try(
+        cidrsubnet("${cidrhost(b, 0)}/${min(tonumber(split("/", a)[1]), tonumber(split("/", b)[1]))}", 0, 0) ==
+        cidrsubnet("${cidrhost(a, 0)}/${min(tonumber(split("/", a)[1]), tonumber(split("/", b)[1]))}", 0, 0),
+        false
+      )
+    ]
+  ])
+  # *_subnet_cidrs / *_subnet_names keys that are not AZs of this VPC would be ignored silently.
+  unknown_az_keys = flatten([
+    for input, byaz in {
+      public_subnet_cidrs   = var.public_subnet_cidrs
+      private_subnet_cidrs  = var.private_subnet_cidrs
+      isolated_subnet_cidrs = var.isolated_subnet_cidrs
+      public_subnet_names   = var.public_subnet_names
+      private_subnet_names  = var.private_subnet_names
+      isolated_subnet_names = var.isolated_subnet_names
+    } : [for az in keys(byaz) : "${input}[\"${az}\"]" if !contains(local.azs, az)]
+  ])
+
+  network_acls = {
+    for tier, acl in {
+      public   = var.public_network_acl
+      private  = var.private_network_acl
+      isolated = var.isolated_network_acl
+    } : tier => acl if acl != null
+  }
+  network_acl_rules = merge(flatten([
+    for tier, acl in local.network_acls : [
+      for direction, rules in { inbound = acl.inbound, outbound = acl.outbound } : {
+        for r in rules : "${tier}/${direction}/${r.rule_number}" => merge(r, { tier = tier, egress = direction == "outbound" })
+      }
+    ]
+  ])...)
+
+  # IPv6: an Amazon-provided /56, or a block of ipv6_netmask_length from an IPAM pool.
+  ipv6_prefix = var.ipv6_ipam_pool_id == null ? 56 : coalesce(var.ipv6_netmask_length, 56)
 
   nat_azs = {
     none   = []
@@ -47,7 +148,9 @@ locals {
 
 resource "aws_vpc" "this" {
   cidr_block                       = var.cidr_block
-  assign_generated_ipv6_cidr_block = true
+  assign_generated_ipv6_cidr_block = var.ipv6_ipam_pool_id == null ? true : null
+  ipv6_ipam_pool_id                = var.ipv6_ipam_pool_id
+  ipv6_netmask_length              = var.ipv6_ipam_pool_id == null ? null : local.ipv6_prefix
   enable_dns_support               = true
   enable_dns_hostnames             = true
 
@@ -63,12 +166,36 @@ resource "aws_vpc" "this" {
       error_message = "enable_dns64 = true needs nat_mode = \"single\" or \"per_az\": DNS64 answers IPv4-only names with 64:ff9b::/96 addresses that only a NAT gateway translates (NAT64). Without a NAT, connections to IPv4-only hosts hang until they time out. Set nat_mode, or keep enable_dns64 = false."
     }
     precondition {
-      condition     = local.vpc_prefix + var.subnet_newbits <= 28
-      error_message = "cidr_block /${local.vpc_prefix} plus subnet_newbits ${var.subnet_newbits} gives subnets smaller than /28, the smallest AWS allows: use a larger VPC or fewer subnet_newbits."
+      condition     = length(local.computed_subnets) == 0 || local.vpc_prefix + var.subnet_newbits <= 28
+      error_message = "cidr_block /${local.vpc_prefix} plus subnet_newbits ${var.subnet_newbits} gives subnets smaller than /28, the smallest AWS allows: use a larger VPC or fewer subnet_newbits (with a /24, subnet_numbering = \"by_az\" and subnet_newbits 3 or 4)."
     }
     precondition {
       condition     = alltrue([for az in local.azs : local.az_index[az] < 8])
       error_message = "natless numbers subnets for up to 8 AZs per tier; this region lists more. Open an issue."
+    }
+    precondition {
+      condition     = local.slots_needed <= local.subnet_slots
+      error_message = "cidr_block split by subnet_newbits ${var.subnet_newbits} holds ${local.subnet_slots} subnets, but subnet_numbering \"${var.subnet_numbering}\" numbers these up to ${local.slots_needed - 1} (needs ${local.slots_needed}): raise subnet_newbits (the VPC prefix plus it must stay <= 28), use subnet_numbering = \"by_az\" (3 per AZ), a larger cidr_block, fewer AZs, or explicit *_subnet_cidrs."
+    }
+    precondition {
+      condition     = length(local.unknown_az_keys) == 0
+      error_message = "${join(", ", local.unknown_az_keys)}: not an AZ of this VPC, whose AZs are ${join(", ", local.azs)}. Key *_subnet_cidrs and *_subnet_names by these names, or raise az_count."
+    }
+    precondition {
+      condition     = length(local.outside_the_vpc) == 0
+      error_message = "Subnet CIDRs outside the VPC: ${join(", ", local.outside_the_vpc)}. Each must lie inside cidr_block (${var.cidr_block}) or one of secondary_cidr_blocks: change the CIDR or add its range to secondary_cidr_blocks."
+    }
+    precondition {
+      condition     = length(local.subnet_overlaps) == 0
+      error_message = "Subnet CIDRs overlap: ${join("; ", local.subnet_overlaps)}. Give the explicit *_subnet_cidrs ranges that no other subnet (computed ones included) uses."
+    }
+    precondition {
+      condition     = length(local.block_overlaps) == 0
+      error_message = "VPC CIDR blocks overlap: ${join("; ", local.block_overlaps)}. secondary_cidr_blocks must not overlap cidr_block or each other."
+    }
+    precondition {
+      condition     = var.ipv6_netmask_length == null || var.ipv6_ipam_pool_id != null
+      error_message = "ipv6_netmask_length is only for a block from an IPAM pool: set ipv6_ipam_pool_id too, or leave ipv6_netmask_length null (an Amazon-provided /56)."
     }
   }
 }
@@ -92,29 +219,40 @@ resource "aws_egress_only_internet_gateway" "this" {
   tags   = merge(local.tags, { Name = var.name })
 }
 
+# Secondary IPv4 blocks, for subnets given explicit CIDRs inside them.
+resource "aws_vpc_ipv4_cidr_block_association" "this" {
+  for_each = toset(var.secondary_cidr_blocks)
+
+  vpc_id     = aws_vpc.this.id
+  cidr_block = each.key
+}
+
 resource "aws_subnet" "this" {
   for_each = local.subnets
 
   vpc_id            = aws_vpc.this.id
   availability_zone = each.value.az
-  cidr_block        = cidrsubnet(var.cidr_block, var.subnet_newbits, each.value.netnum)
-  ipv6_cidr_block   = cidrsubnet(aws_vpc.this.ipv6_cidr_block, 8, each.value.netnum)
+  cidr_block        = each.value.cidr
+  ipv6_cidr_block   = cidrsubnet(aws_vpc.this.ipv6_cidr_block, 64 - local.ipv6_prefix, each.value.ipv6_netnum)
 
   assign_ipv6_address_on_creation = true
   map_public_ip_on_launch         = false
   enable_dns64                    = var.enable_dns64 && each.value.tier == "private"
 
-  tags = merge(local.tags, {
-    Name           = "${var.name}-${each.value.tier}-${each.value.az}"
+  tags = merge(local.tags, local.subnet_tags[each.value.tier], {
+    Name           = lookup(local.subnet_names[each.value.tier], each.value.az, "${var.name}-${each.value.tier}-${each.value.az}")
     "natless:tier" = each.value.tier
   })
+
+  # a subnet in a secondary block waits for the block
+  depends_on = [aws_vpc_ipv4_cidr_block_association.this]
 }
 
 # --- public tier: both families to the internet gateway ---------------------------------------
 
 resource "aws_route_table" "public" {
   vpc_id = aws_vpc.this.id
-  tags   = merge(local.tags, { Name = "${var.name}-public", "natless:tier" = "public" })
+  tags   = merge(local.tags, local.route_table_tags.public, { Name = "${var.name}-public", "natless:tier" = "public" })
 }
 
 resource "aws_route" "public_ipv4" {
@@ -161,7 +299,7 @@ resource "aws_route_table" "private" {
   for_each = toset(local.azs)
 
   vpc_id = aws_vpc.this.id
-  tags   = merge(local.tags, { Name = "${var.name}-private-${each.key}", "natless:tier" = "private" })
+  tags   = merge(local.tags, local.route_table_tags.private, { Name = "${var.name}-private-${each.key}", "natless:tier" = "private" })
 }
 
 resource "aws_route" "private_ipv6_egress_only" {
@@ -201,7 +339,7 @@ resource "aws_route_table" "isolated" {
   for_each = toset(local.azs)
 
   vpc_id = aws_vpc.this.id
-  tags   = merge(local.tags, { Name = "${var.name}-isolated-${each.key}", "natless:tier" = "isolated" })
+  tags   = merge(local.tags, local.route_table_tags.isolated, { Name = "${var.name}-isolated-${each.key}", "natless:tier" = "isolated" })
 }
 
 resource "aws_route_table_association" "isolated" {
@@ -209,6 +347,41 @@ resource "aws_route_table_association" "isolated" {
 
   subnet_id      = aws_subnet.this["isolated/${each.key}"].id
   route_table_id = aws_route_table.isolated[each.key].id
+}
+
+# --- dedicated network ACLs, only for the tiers that ask for one ------------------------------
+
+resource "aws_network_acl" "this" {
+  for_each = local.network_acls
+
+  #checkov:skip=CKV2_AWS_1:Each ACL is attached to every subnet of its tier by aws_network_acl_association.this (for_each over those subnets), which checkov's graph does not follow.
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${var.name}-${each.key}", "natless:tier" = each.key })
+}
+
+# One association per subnet, keyed like the subnet (destroying one returns the subnet to the
+# VPC's default ACL).
+resource "aws_network_acl_association" "this" {
+  for_each = { for key, s in local.subnets : key => s if contains(keys(local.network_acls), s.tier) }
+
+  network_acl_id = aws_network_acl.this[each.value.tier].id
+  subnet_id      = aws_subnet.this[each.key].id
+}
+
+resource "aws_network_acl_rule" "this" {
+  for_each = local.network_acl_rules
+
+  network_acl_id  = aws_network_acl.this[each.value.tier].id
+  egress          = each.value.egress
+  rule_number     = each.value.rule_number
+  rule_action     = each.value.rule_action
+  protocol        = each.value.protocol
+  from_port       = each.value.from_port
+  to_port         = each.value.to_port
+  cidr_block      = each.value.cidr_block
+  ipv6_cidr_block = each.value.ipv6_cidr_block
+  icmp_type       = each.value.icmp_type
+  icmp_code       = each.value.icmp_code
 }
 
 # --- flow logs ------------------------------------------------------------------------------------
@@ -275,6 +448,28 @@ resource "aws_flow_log" "this" {
   iam_role_arn             = aws_iam_role.flow[0].arn
   max_aggregation_interval = 60
   tags                     = merge(local.tags, { Name = var.name })
+}
+
+# Flow logs to S3 as well, when asked (no role: S3 delivery uses the bucket's policy).
+resource "aws_flow_log" "s3" {
+  count = var.flow_log_s3 == null ? 0 : 1
+
+  vpc_id                   = aws_vpc.this.id
+  traffic_type             = "ALL"
+  log_destination_type     = "s3"
+  log_destination          = var.flow_log_s3.destination_arn
+  max_aggregation_interval = 60
+  tags                     = merge(local.tags, { Name = "${var.name}-s3" })
+
+  # only when asked: without the block AWS keeps its defaults (plain-text, daily partitions)
+  dynamic "destination_options" {
+    for_each = var.flow_log_s3.file_format == null && var.flow_log_s3.per_hour_partition == null ? [] : [var.flow_log_s3]
+
+    content {
+      file_format        = destination_options.value.file_format
+      per_hour_partition = destination_options.value.per_hour_partition
+    }
+  }
 }
 
 # --- egress cost monitoring: alarm on each NAT gateway's daily processed bytes -----------------

@@ -82,3 +82,28 @@ output "nat_alarm_arns" {
   description = "ARNs of the NAT processed-bytes alarms, keyed by the NAT gateway's AZ."
   value       = { for az, alarm in aws_cloudwatch_metric_alarm.nat_bytes : az => alarm.arn }
 }
+
+output "public_subnet_cidr_blocks" {
+  description = "IPv4 CIDRs of the public subnets, ordered like azs (known at plan time)."
+  value       = [for az in local.azs : local.subnets["public/${az}"].cidr]
+}
+
+output "private_subnet_cidr_blocks" {
+  description = "IPv4 CIDRs of the private subnets, ordered like azs (known at plan time)."
+  value       = [for az in local.azs : local.subnets["private/${az}"].cidr]
+}
+
+output "isolated_subnet_cidr_blocks" {
+  description = "IPv4 CIDRs of the isolated subnets, ordered like azs (known at plan time)."
+  value       = [for az in local.azs : local.subnets["isolated/${az}"].cidr]
+}
+
+output "secondary_cidr_blocks" {
+  description = "The secondary IPv4 CIDR blocks associated with the VPC."
+  value       = [for block in var.secondary_cidr_blocks : aws_vpc_ipv4_cidr_block_association.this[block].cidr_block]
+}
+
+output "network_acl_ids" {
+  description = "IDs of the dedicated network ACLs, keyed by tier (only the tiers given one)."
+  value       = { for tier, acl in aws_network_acl.this : tier => acl.id }
+}

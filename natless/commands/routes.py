@@ -1,4 +1,9 @@
-"""`natless routes`: the route matrix of deployed functions."""
+"""`natless routes`: the route matrix of deployed functions, with their security-group egress.
+
+The table shows one cell per destination and function subnet (a gateway/endpoint ID, UNREACHABLE,
+BLACK HOLE or UNKNOWN; "(SG blocks)" when the route allows it but no egress rule does), then one
+line per explanation; ``--json`` carries the same as fields (kind, target, security_group, note).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ from natless.errors import UserError
 from natless.net.routes import render, route_matrix
 
 NAME = "routes"
-HELP = "show which way traffic to S3, DynamoDB, SQS and the internet leaves each function subnet"
+HELP = (
+    "show which way traffic to S3, DynamoDB, SQS and the internet leaves each function subnet, "
+    "and whether the function's security groups let it out"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,8 @@
 The rules, each priced with :mod:`natless.cost.model` rather than asserted:
 
 * no private VPC resources at all: run the function outside any VPC (nothing to pay for egress);
-* S3 and DynamoDB: free gateway endpoints;
+* S3 and DynamoDB: free gateway endpoints (S3's, when dual-stack, carries IPv6 too; DynamoDB's
+  carries IPv4 only);
 * AWS services with a dual-stack endpoint and IPv6-capable public APIs: the free egress-only
   internet gateway (EIGW);
 * AWS services without IPv6 (X-Ray, SSM, ...): an interface endpoint per service per AZ, or a NAT
@@ -424,6 +425,25 @@ def _ipv4_internet(w: Workload, prices: RegionPrices, catalog: Catalog) -> str:
     )
 
 
+def _gateway_reason(gateway: Sequence[str], catalog: Catalog) -> str:
+    """The free gateway endpoints, and which address family each one carries."""
+    dual = [s for s in gateway if catalog.service(s).gateway_endpoint_ipv6]
+    ipv4 = [s for s in gateway if not catalog.service(s).gateway_endpoint_ipv6]
+    reason = f"{', '.join(gateway)}: free gateway endpoints (USD 0/GB, no hourly fee)"
+    if dual:
+        reason += (
+            f"; {', '.join(dual)}: the gateway endpoint carries IPv6 too when it is dual-stack "
+            '(ip_address_type = "dualstack"), so the SDK client may use the dual-stack endpoint'
+        )
+    if ipv4:
+        reason += (
+            f"; {', '.join(ipv4)}: the gateway endpoint carries IPv4 only - keep that SDK client "
+            "on its IPv4 endpoint (use_dualstack_endpoint=False), or its traffic leaves through "
+            "the egress-only internet gateway instead (also USD 0/GB)"
+        )
+    return reason
+
+
 def _reasons(
     w: Workload,
     prices: RegionPrices,
@@ -452,7 +472,7 @@ def _reasons(
     gateway = [s for s in w.aws if s in GATEWAY_SERVICES]
     dual = [s for s in w.aws if catalog.service(s).traffic_class == "aws_ipv6"]
     if w.private and gateway:
-        reasons.append(f"{', '.join(gateway)}: free gateway endpoints (USD 0/GB, no hourly fee)")
+        reasons.append(_gateway_reason(gateway, catalog))
     if w.private and dual:
         hosts = ", ".join(str(catalog.service(s).dualstack_host) for s in dual)
         reasons.append(

@@ -14,6 +14,11 @@ Model, in one place:
   clients are set up for it (dual-stack endpoints per SDK client, private DNS on interface
   endpoints). A class with no path is *unreachable*: a workload sending it cannot run on that
   configuration.
+* S3 and DynamoDB take their gateway endpoint whichever address family the client uses, where the
+  endpoint carries it: an S3 gateway endpoint of IP address type ``dualstack`` carries IPv6 too
+  (since November 2025, :attr:`~natless.cost.services.Service.gateway_endpoint_ipv6`); DynamoDB's
+  carries IPv4 only, so a DynamoDB client on its dual-stack name takes the EIGW instead. Both
+  paths are free, so the family changes the path, never the price.
 * AWS-service traffic leaving through the EIGW costs 0/GB: the EIGW has no charges and data
   transfer to AWS public endpoints in the same region is free. Only the internet classes pay
   data transfer out (DTO); the free allowance applies once, to their sum, then the tiers.

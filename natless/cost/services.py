@@ -1,7 +1,9 @@
 """The AWS services natless knows (``natless/cost/data/services.json``) as a typed catalog.
 
 For each service: whether it has a dual-stack (IPv6) endpoint, a gateway endpoint (S3 and
-DynamoDB only) and the PrivateLink name of its interface endpoint.
+DynamoDB only), whether that gateway endpoint also carries IPv6 (S3's with IP address type
+``dualstack``, since November 2025; DynamoDB's is IPv4 only) and the PrivateLink name of its
+interface endpoint.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Service:
     interface_endpoint: str | None
     source: str
     note: str | None = None
+    gateway_endpoint_ipv6: bool = False  # a dual-stack gateway endpoint also carries IPv6
 
     @property
     def ipv6(self) -> bool:
@@ -69,12 +72,18 @@ class Catalog:
         return next((s for s in self.services.values() if s.interface_endpoint == suffix), None)
 
 
-def load_catalog() -> Catalog:
-    text = resources.files("natless.cost").joinpath("data", "services.json").read_text("utf-8")
+def load_catalog(text: str | None = None) -> Catalog:
+    """The catalog of ``natless/cost/data/services.json`` (or of ``text``, the same format)."""
+    if text is None:
+        text = resources.files("natless.cost").joinpath("data", "services.json").read_text("utf-8")
     doc = json.loads(text)
     services: dict[str, Service] = {}
     aliases: dict[str, str] = {}
     for name, entry in doc["services"].items():
+        if entry["gateway_endpoint_ipv6"] and not entry["gateway_endpoint"]:
+            raise ValueError(
+                f"services.json: {name} has gateway_endpoint_ipv6 but no gateway endpoint"
+            )
         services[name] = Service(
             name=name,
             title=entry["title"],
@@ -83,6 +92,7 @@ def load_catalog() -> Catalog:
             interface_endpoint=entry["interface_endpoint"],
             source=entry["source"],
             note=entry.get("note"),
+            gateway_endpoint_ipv6=bool(entry["gateway_endpoint_ipv6"]),
         )
         for alias in entry.get("aliases", []):
             aliases[alias] = name

@@ -9,6 +9,7 @@ and nothing left behind. ``test_each_scenario_sets_what_the_table_claims`` check
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -100,9 +101,19 @@ def test_network_reads_back_as_asked(applied: Applied) -> None:
         assert len(subnets) == 18 and len({s["AvailabilityZone"] for s in subnets}) == 6
         assert len(nats) == 1
         assert set(interface) == {"sqs", "logs", "sts"}
-        assert {e["IpAddressType"] for e in interface.values()} == {"ipv4"}
-        gateway = [e["ServiceName"] for e in endpoints if e["VpcEndpointType"] == "Gateway"]
-        assert [g.rsplit(".", 1)[1] for g in gateway] == ["s3"]
+        types = {svc: e["IpAddressType"] for svc, e in interface.items()}
+        assert types == {"sqs": "ipv4", "logs": "ipv4", "sts": "dualstack"}  # sts: its own
+        sts = interface["sts"]
+        assert sts["PrivateDnsEnabled"] is False and '"sts:*"' in sts["PolicyDocument"]
+        (group,) = [g["GroupId"] for g in sts["Groups"]]  # its own group, not the module's
+        (named,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+        assert named["GroupName"].startswith("cov-db-")
+        gateway = [e for e in endpoints if e["VpcEndpointType"] == "Gateway"]
+        assert [g["ServiceName"].rsplit(".", 1)[1] for g in gateway] == ["s3"]
+        # vpc-endpoints: a dual-stack S3 gateway endpoint, scoped to the bench bucket
+        assert gateway[0]["IpAddressType"] == "dualstack"
+        (scope,) = json.loads(gateway[0]["PolicyDocument"])["Statement"]
+        assert scope["Resource"][0].startswith("arn:aws:s3:::cov-wide")
         logs = applied.client("logs").describe_log_groups(logGroupNamePrefix="/natless/")
         (flow,) = [g for g in logs["logGroups"] if "cov-wide" in g["logGroupName"]]
         assert flow["retentionInDays"] == 30 and flow.get("kmsKeyId", "").startswith("arn:")
@@ -123,7 +134,11 @@ def test_network_reads_back_as_asked(applied: Applied) -> None:
         assert extra["EnableDns64"] is True and extra["AssignIpv6AddressOnCreation"] is True
         assert len(nats) == 1
         assert set(interface) == {"sqs", "xray"}
-        assert {e["IpAddressType"] for e in interface.values()} == {"dualstack"}
+        types = {svc: e["IpAddressType"] for svc, e in interface.items()}
+        assert types == {"sqs": "dualstack", "xray": "ipv4"}  # xray: IPv4 only
+        # vpc-endpoints: a whole policy document on the DynamoDB gateway endpoint
+        (table,) = [e for e in endpoints if e["ServiceName"].endswith(".dynamodb")]
+        assert "OnlyTheBenchTable" in table["PolicyDocument"]
         flow_logs = applied.client("ec2").describe_flow_logs(
             Filters=[{"Name": "resource-id", "Values": [vpc_id]}]
         )["FlowLogs"]

@@ -32,6 +32,7 @@ from natless.deploy.package import build_package
 from natless.deploy.stack import Stack
 from natless.net.routes import (
     AWS_MANAGED,
+    BLACK_HOLE,
     EGRESS_ONLY,
     GATEWAY_ENDPOINT,
     NAT,
@@ -67,7 +68,10 @@ CLASSIC = (
     "aws_route_table_association.private",
 )
 VPC_TYPES = {"aws_vpc", "aws_subnet", "aws_route_table", "aws_route", "aws_route_table_association"}
-IPV6_DESTINATIONS = ("s3-dualstack-ipv6", "sqs-dualstack-ipv6", "internet-ipv6", "nat64")
+# S3 over IPv6 leaves through the egress-only gateway: the S3 gateway endpoint is IPv4 (made
+# without an IP address type). 64:ff9b::/96 ends at the egress-only gateway (no DNS64/NAT64
+# here): a black hole.
+IPV6_DESTINATIONS = ("s3-ipv6", "sqs-dualstack-ipv6", "internet-ipv6")
 
 
 @dataclass
@@ -302,6 +306,7 @@ def test_route_matrix(migration: Migration) -> None:
     assert kinds["dynamodb-ipv4"] == {GATEWAY_ENDPOINT}
     for key in IPV6_DESTINATIONS:
         assert kinds[key] == {EGRESS_ONLY}, key
+    assert kinds["nat64"] == {BLACK_HOLE}
     assert kinds["internet-ipv4"] == {NAT}
     nats = {r.cells["internet-ipv4"].target for r in rows}
     assert nats == set(migration.outputs["nat_gateway_ids"])  # one NAT per AZ, each its own

@@ -133,7 +133,8 @@ def test_own_root_module_outside_the_repository(emulator, tmp_path, monkeypatch,
     assert set(rows["subnet"]) == ids["private_subnets"] and len(rows["subnet"]) == 3
     assert len(set(rows["az"])) == 3
     assert rows["IPv6 internet"] == [ids["eigw"]] * 3 and ids["eigw"].startswith("eigw-")
-    assert rows["S3 dual-stack (IPv6)"] == [ids["eigw"]] * 3
+    # the S3 gateway endpoint is IPv4 (made without an IP address type): S3 over IPv6 takes ::/0
+    assert rows["S3 (IPv6)"] == [ids["eigw"]] * 3
     assert rows["S3 (IPv4)"] == [ids["s3_endpoint"]] * 3 and ids["s3_endpoint"].startswith("vpce-")
     # nat_mode = "per_az": each subnet's IPv4 leaves through the NAT of its own AZ, and DNS64's
     # 64:ff9b::/96 goes to that same NAT (NAT64).

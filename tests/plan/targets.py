@@ -91,6 +91,7 @@ TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
         _fixture("network"),
+        _fixture("vpc-endpoints"),
         _fixture("function", bench_package),
         _fixture("lambda_pair", bench_package),
         _fixture("split-functions", split_packages),

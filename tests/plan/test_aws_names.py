@@ -618,6 +618,9 @@ def module_calls(variant: str) -> dict[str, tuple[str, dict[str, Any]]]:
                 "vpc_id": f"${{module.{vpc}.vpc_id}}",
                 "route_table_ids": f"${{module.{vpc}.private_route_table_ids}}",
                 "interface_services": ["sqs", "xray"] if longest else ["sqs"],
+                "interface_endpoint_settings": {"xray": {"ip_address_type": "ipv4"}}
+                if longest
+                else {},
                 "subnet_ids": f"${{module.{vpc}.private_subnet_ids}}",
             },
         ),

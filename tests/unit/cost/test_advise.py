@@ -32,6 +32,8 @@ def test_ipv6_capable_destinations_only_need_egress_only() -> None:
     assert advice.runner_up is not None and advice.runner_up.key == "nat-single"
     text = "\n".join(advice.reasons)
     assert "s3, dynamodb: free gateway endpoints" in text
+    assert "; s3: the gateway endpoint carries IPv6 too when it is dual-stack" in text
+    assert "; dynamodb: the gateway endpoint carries IPv4 only" in text
     assert "sqs: dual-stack endpoints (sqs.{region}.api.aws)" in text
     assert "use_dualstack_endpoint=True" in text
 
@@ -145,3 +147,14 @@ def test_parse_destinations() -> None:
         "xray": D(2),
         "monitoring": D(0),
     }
+
+
+def test_gateway_reason_names_only_the_services_of_the_workload() -> None:
+    """DynamoDB alone: its gateway endpoint is IPv4 only, and nothing is said about S3's."""
+    advice = recommend(aws={"dynamodb": 20}, private=["rds"])
+    reason = next(r for r in advice.reasons if r.startswith("dynamodb: free gateway"))
+    assert "carries IPv4 only - keep that SDK client on its IPv4 endpoint" in reason
+    assert "IPv6 too" not in reason
+    advice = recommend(aws={"s3": 20}, private=["rds"])
+    reason = next(r for r in advice.reasons if r.startswith("s3: free gateway"))
+    assert 'ip_address_type = "dualstack"' in reason and "IPv4 only" not in reason
