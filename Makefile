@@ -18,7 +18,7 @@ TF_DIRS := modules examples tests/fixtures
 COST_TRAFFIC ?= s3=50,dynamodb=20,aws_ipv6=10,internet_ipv6=5
 # pytest-xdist workers: most of a test's time is the provider's fixed sleeps, so more workers
 # than cores overlap them (see tests/conftest.py for how stacks stay on one worker).
-WORKERS ?= 4
+WORKERS ?= 3
 PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
 .PHONY: help venv test lint fmt docs scan unit demo e2e cost package profile bench-suite clean
@@ -44,7 +44,7 @@ $(HCL2_STAMP): | $(RUN_STAMP)
 venv: $(STAMP) ## create .venv with natless and its dev tools
 
 test: lint scan ## everything CI runs: lint, policy scan, all tests (aws ones skip without a sandbox)
-	$(PY) -m pytest $(PYTEST_PARALLEL)
+	$(PY) -m pytest $(PYTEST_PARALLEL) --durations=10
 
 lint: $(STAMP) ## ruff, the import contracts (pyproject [tool.importlinter]), terraform fmt -check
 	$(VENV)/bin/ruff check .

@@ -159,10 +159,12 @@ resource "aws_vpc_endpoint" "interface" {
   service_name        = each.value.service_name
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = local.interface[each.key].private_dns_enabled
-  subnet_ids          = local.interface[each.key].subnet_ids
-  security_group_ids  = coalesce(local.interface[each.key].security_group_ids, aws_security_group.interface[*].id)
-  ip_address_type     = local.interface[each.key].ip_address_type
-  policy              = local.interface[each.key].policy
+  # The same choice as local.interface, written out: a plan's JSON holds no locals, and `natless
+  # cost` follows this expression through var.subnet_ids to the subnets (one per AZ it bills).
+  subnet_ids         = try(var.interface_endpoint_settings[each.key].subnet_ids, null) != null ? var.interface_endpoint_settings[each.key].subnet_ids : var.subnet_ids
+  security_group_ids = coalesce(local.interface[each.key].security_group_ids, aws_security_group.interface[*].id)
+  ip_address_type    = local.interface[each.key].ip_address_type
+  policy             = local.interface[each.key].policy
 
   dns_options {
     dns_record_ip_type = local.interface[each.key].ip_address_type
