@@ -18,7 +18,7 @@ TF_DIRS := modules examples tests/fixtures
 COST_TRAFFIC ?= s3=50,dynamodb=20,aws_ipv6=10,internet_ipv6=5
 # pytest-xdist workers: most of a test's time is the provider's fixed sleeps, so more workers
 # than cores overlap them (see tests/conftest.py for how stacks stay on one worker).
-WORKERS ?= 3
+WORKERS ?= 4
 PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
 .PHONY: help venv test lint fmt docs scan unit demo e2e cost package profile bench-suite clean
