@@ -31,6 +31,7 @@ from types import TracebackType
 
 from natless.deploy.workdir import OVERRIDE_FILE, Redirect
 from natless.errors import UserError
+from natless.interrupts import deferred
 
 REGION = "us-east-1"
 ACCESS_KEY = "natless-emulator"  # moto accepts any key; account id is moto's default
@@ -78,33 +79,43 @@ class Emulator:
         # every request thread of the server). The server runs in a session of its own, so a
         # terminal's Ctrl-C reaches natless alone, which stops the server after its teardown;
         # if natless dies, the server exits by itself and deletes its log.
-        with tempfile.NamedTemporaryFile(
-            prefix="natless-emulator-", suffix=".log", delete=False
-        ) as log:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "natless.emulator.server",
-                    "--host",
-                    host,
-                    "--port",
-                    str(port),
-                    "--log-file",
-                    log.name,
-                ],
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                start_new_session=True,
-            )
+        # Signals are held back until the log and the process both exist and the cleanup
+        # below can see them: a Ctrl-C in between would leave the log behind (natless.interrupts).
+        log_path: Path | None = None
+        proc: subprocess.Popen[str] | None = None
         try:
-            emu = cls._await_ready(proc, Path(log.name), host, port)
-        except BaseException:  # also Ctrl-C while it starts: no server outlives the start
-            proc.kill()
-            proc.communicate(timeout=5)
-            Path(log.name).unlink(missing_ok=True)
+            with (
+                deferred(),
+                tempfile.NamedTemporaryFile(
+                    prefix="natless-emulator-", suffix=".log", delete=False
+                ) as log,
+            ):
+                log_path = Path(log.name)
+                proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "natless.emulator.server",
+                        "--host",
+                        host,
+                        "--port",
+                        str(port),
+                        "--log-file",
+                        log.name,
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    start_new_session=True,
+                )
+            emu = cls._await_ready(proc, log_path, host, port)
+        except BaseException:  # also Ctrl-C while it starts: no server or log outlives the start
+            if proc is not None:
+                proc.kill()
+                proc.communicate(timeout=5)
+            if log_path is not None:
+                log_path.unlink(missing_ok=True)
             raise
         return emu
 

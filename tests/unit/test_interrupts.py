@@ -9,12 +9,15 @@ from __future__ import annotations
 import io
 import os
 import signal
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from natless import cli
+from natless import emulator as emulator_module
 from natless.commands import clean
 from natless.console import progress as progress_module
 from natless.interrupts import (
@@ -80,6 +83,33 @@ def test_progress_holds_signals_back_while_it_starts_its_heartbeat(
         body_ran = True
     assert started == [True]  # the start ran whole, then the signal was raised
     assert not body_ran
+
+
+def test_a_signal_while_the_emulator_starts_leaves_no_log_and_no_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The CI failure this prevents: SIGINT right at "[1/7] target" left natless-emulator-*.log
+    in TMPDIR, created just before the server process and not yet under the cleanup's eye."""
+    killed: list[bool] = []
+
+    class SignalledWhileStarting:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # without deferred() the handler raises here, before the cleanup
+            self.stdout = None
+
+        def kill(self) -> None:
+            killed.append(True)
+
+        def communicate(self, timeout: float) -> tuple[str, str]:
+            return "", ""
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(emulator_module.subprocess, "Popen", SignalledWhileStarting)
+    with pytest.raises(Interrupted), signals_interrupt():
+        emulator_module.Emulator.start()
+    assert killed == [True]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_interruption_finds_the_signal_behind_another_error() -> None:
