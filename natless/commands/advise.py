@@ -9,7 +9,14 @@ from typing import Any
 from natless.commands.argtypes import comma_list, decimal_arg, path_arg, whole_number
 from natless.cost import advise, render
 from natless.cost.model import DEFAULT_AZS
-from natless.cost.pricing import ARCHITECTURES, DEFAULT_REGION, known_regions, load_prices
+from natless.cost.pricing import (
+    ARCHITECTURES,
+    DEFAULT_NAT_INSTANCE_SIZE,
+    DEFAULT_REGION,
+    instance_sizes,
+    known_regions,
+    load_prices,
+)
 from natless.cost.services import load_catalog
 from natless.errors import UserError
 from natless.jsonfile import read_json_file
@@ -73,6 +80,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the IPv4-only calls cannot be made by a function outside the VPC",
     )
+    what.add_argument(
+        "--nat-instance",
+        dest="nat_instance_allowed",
+        action="store_const",
+        const=True,
+        default=None,
+        help="you would run and patch a NAT instance (e.g. fck-nat): it may be recommended "
+        "(always priced)",
+    )
+    what.add_argument(
+        "--nat-instance-size",
+        metavar="SIZE",
+        help=f"EC2 size of the NAT instance (default {DEFAULT_NAT_INSTANCE_SIZE}); priced: "
+        f"{', '.join(instance_sizes())}",
+    )
     split = parser.add_argument_group("the split pattern's extra public function")
     split.add_argument("--invocations", type=whole_number, help="per month (default 1,000,000)")
     split.add_argument("--duration-ms", type=decimal_arg, help="default 100")
@@ -96,6 +118,8 @@ _FLAG_KEYS = {
     "region": "region",
     "high_availability": "high_availability",
     "split_allowed": "split_allowed",
+    "nat_instance_allowed": "nat_instance_allowed",
+    "nat_instance_size": "nat_instance_size",
     "invocations": "invocations",
     "duration_ms": "duration_ms",
     "memory_mb": "memory_mb",

@@ -25,8 +25,11 @@ from natless.cost.patterns import DEFAULT_ENDPOINT_SERVICES, compare_patterns
 from natless.cost.plan.read import check_plan, read_plan, summarize_plan
 from natless.cost.pricing import (
     ARCHITECTURES,
+    DEFAULT_NAT_INSTANCE_SIZE,
     DEFAULT_REGION,
     LambdaUsage,
+    check_instance_size,
+    instance_sizes,
     known_regions,
     load_prices,
 )
@@ -95,6 +98,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="services the interface-endpoints pattern gets one endpoint each for "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--nat-instance-size",
+        default=DEFAULT_NAT_INSTANCE_SIZE,
+        metavar="SIZE",
+        help="EC2 size of the nat-instance patterns (default: %(default)s); priced: "
+        f"{', '.join(instance_sizes())}",
+    )
     split = parser.add_argument_group("the split pattern's extra public function")
     defaults = LambdaUsage()
     split.add_argument(
@@ -121,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         load_prices(args.region)  # an unknown region is a UserError listing the priced ones
     if args.azs is not None:
         check_azs(args.azs, args.region)
+    size = check_instance_size(args.nat_instance_size.strip())
     traffic = _traffic(args)
     usage = lambda_usage(
         args.invocations, args.duration_ms, args.memory_mb, args.arch, _USAGE_FLAGS
@@ -146,7 +157,9 @@ def run(args: argparse.Namespace) -> int:
             notes.append(f"the plan's provider region is {summary.region}; priced as {region}")
     comparison = None
     if args.compare or args.example:
-        comparison = compare_patterns(azs, traffic, prices, catalog, services=services, split=usage)
+        comparison = compare_patterns(
+            azs, traffic, prices, catalog, services=services, split=usage, nat_instance_size=size
+        )
 
     if args.json:
         doc: dict[str, Any] = {
@@ -171,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         if summary is not None and plan_estimate is not None:
             lines += render.plan_lines(summary, plan_estimate, notes)
         if comparison is not None:
-            lines += render.comparison_lines(comparison, traffic)
+            lines += render.comparison_lines(comparison, traffic, prices)
         print("\n".join(lines))
 
     if plan_estimate is not None and plan_estimate.unreachable:

@@ -13,9 +13,15 @@ The rules, each priced with :mod:`natless.cost.model` rather than asserted:
   split, where a function outside the VPC makes the IPv4 call and invokes the private one (or is
   invoked by it). The split needs the call to be one a function outside the VPC can make, and the
   data crossing between the two functions to fit Lambda's 6 MB synchronous Invoke payload.
+* A NAT instance (an EC2 instance such as fck-nat, one or one per AZ) reaches what a NAT gateway
+  reaches with no per-GB processing charge, but it is yours to run and patch, a single instance
+  per AZ, and its bandwidth is capped by its size. It is always priced and its trade-offs stated
+  for IPv4-only traffic; it is recommended only when the workload allows it
+  (``nat_instance_allowed``), as the split only when the split is allowed.
 
 Every candidate configuration is priced for the workload; the cheapest that reaches every
-destination and meets the constraints (private resources, high availability, split allowed) wins.
+destination and meets the constraints (private resources, high availability, split allowed,
+NAT instance allowed) wins.
 """
 
 from __future__ import annotations
@@ -36,10 +42,15 @@ from natless.cost.model import (
 from natless.cost.money import ZERO, plain, usd
 from natless.cost.patterns import break_even, egress_topology, pattern_topology
 from natless.cost.pricing import (
+    DEFAULT_NAT_INSTANCE_SIZE,
     DEFAULT_REGION,
     LambdaUsage,
     RegionPrices,
+    check_instance_size,
+    instance_sizes,
     interface_endpoint_monthly,
+    nat_instance_monthly,
+    public_ipv4_monthly,
 )
 from natless.cost.services import GATEWAY_SERVICES, Catalog
 from natless.cost.traffic import parse_volume
@@ -56,6 +67,8 @@ WORKLOAD_KEYS = (
     "region",
     "high_availability",
     "split_allowed",
+    "nat_instance_allowed",
+    "nat_instance_size",
     "invocations",
     "duration_ms",
     "memory_mb",
@@ -76,6 +89,10 @@ class Workload:
     high_availability: bool = False
     split_allowed: bool = True
     usage: LambdaUsage = field(default_factory=LambdaUsage)
+    # A NAT instance is priced always, recommended only when allowed: running and patching an
+    # instance is a choice the user makes, not one a price decides.
+    nat_instance_allowed: bool = False
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE
 
     def __post_init__(self) -> None:
         if self.azs < 1:
@@ -173,6 +190,12 @@ def _milliseconds(value: object) -> Decimal:
 _USAGE_KEYS = {k: k for k in ("invocations", "duration_ms", "memory_mb", "arch")}
 
 
+def _instance_size(value: object) -> str:
+    if not isinstance(value, str):
+        raise UserError(f"nat_instance_size must be an EC2 size such as t4g.nano, got {value!r}")
+    return check_instance_size(value.strip(), "nat_instance_size")
+
+
 def _flag(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise UserError(f"{what} must be true or false, got {value!r}")
@@ -209,6 +232,8 @@ def workload_from_mapping(doc: Mapping[str, Any], catalog: Catalog) -> Workload:
         high_availability=_flag(doc.get("high_availability", False), "high_availability"),
         split_allowed=_flag(doc.get("split_allowed", True), "split_allowed"),
         usage=usage,
+        nat_instance_allowed=_flag(doc.get("nat_instance_allowed", False), "nat_instance_allowed"),
+        nat_instance_size=_instance_size(doc.get("nat_instance_size", DEFAULT_NAT_INSTANCE_SIZE)),
     )
     check_azs(workload.azs, workload.region, "azs")
     return workload
@@ -258,7 +283,23 @@ class Advice:
             "runner_up": self.runner_up.as_json() if self.runner_up else None,
             "reasons": list(self.reasons),
             "options": [o.as_json() for o in self.options],
+            "nat_instance": nat_instance_json(self.workload, self.prices),
         }
+
+
+def nat_instance_json(w: Workload, prices: RegionPrices) -> dict[str, Any]:
+    """The NAT instance the options priced: size, price, bandwidth, and whether it may win."""
+    size = instance_sizes()[w.nat_instance_size]
+    return {
+        "size": size.name,
+        "allowed": w.nat_instance_allowed,
+        "usd_per_hour": plain(prices.instance_hour(size.name)),
+        "usd_per_month": usd(nat_instance_monthly(prices, 1, size.name)),
+        "price_confirmed": size.name not in prices.unconfirmed,
+        "baseline_gbps": plain(size.baseline_gbps),
+        "burst_gbps": plain(size.burst_gbps),
+        "bandwidth_source": size.source,
+    }
 
 
 def _candidates(w: Workload, catalog: Catalog) -> list[tuple[str, str, Topology]]:
@@ -314,6 +355,22 @@ def _candidates(w: Workload, catalog: Catalog) -> list[tuple[str, str, Topology]
                 pattern_topology("nat-per-az", azs),
             )
         )
+    size = w.nat_instance_size
+    options.append(
+        (
+            "nat-instance-single",
+            f"one NAT instance, {size} (+ egress-only base)",
+            pattern_topology("nat-instance-single", azs, nat_instance_size=size),
+        )
+    )
+    if azs > 1:
+        options.append(
+            (
+                "nat-instance-per-az",
+                f"a NAT instance ({size}) in each of the {azs} AZs (+ egress-only base)",
+                pattern_topology("nat-instance-per-az", azs, nat_instance_size=size),
+            )
+        )
     return options
 
 
@@ -354,10 +411,20 @@ def _excluded(key: str, top: Topology, est: Estimate, w: Workload, catalog: Cata
                 f"{plain(payload.quantize(Decimal('0.1')))} MB of IPv4-only data per invocation "
                 f"exceeds the {plain(SPLIT_PAYLOAD_LIMIT_MB)} MB synchronous Invoke payload limit"
             )
+    if key.startswith("nat-instance") and not w.nat_instance_allowed:
+        return (
+            "a NAT instance is yours to run and patch: considered only when allowed "
+            "(--nat-instance)"
+        )
     if key == "nat-single" and w.high_availability and needed & IPV4_CLASSES:
         return (
             "high availability: a single NAT gateway lives in one AZ; if that AZ fails, "
             "IPv4 egress stops for every AZ"
+        )
+    if key == "nat-instance-single" and w.high_availability and needed & IPV4_CLASSES:
+        return (
+            "high availability: a single NAT instance lives in one AZ; if that AZ or the "
+            "instance fails, IPv4 egress stops for every AZ"
         )
     return None
 
@@ -393,13 +460,20 @@ def _endpoints_vs_nat(w: Workload, prices: RegionPrices, catalog: Catalog) -> st
         prices,
         catalog,
     )
+    instance = estimate(
+        pattern_topology("nat-instance-single", w.azs, nat_instance_size=w.nat_instance_size),
+        traffic,
+        prices,
+        catalog,
+    )
     verb, plural = ("has", "") if len(v4) == 1 else ("have", "s")
     return (
         f"{', '.join(v4)} {verb} no IPv6 endpoint: interface endpoints USD {usd(ep.fixed_usd)}"
         f"/month ({len(v4)} service{plural} x {w.azs} AZs x USD "
         f"{usd(interface_endpoint_monthly(prices, 1))}) + USD {plain(prices.interface_endpoint_gb)}"
         f"/GB, or one NAT gateway USD {usd(nat.fixed_usd)}/month + USD "
-        f"{plain(prices.nat_gateway_gb)}/GB (a NAT per AZ: USD {usd(nat_per_az.fixed_usd)}); "
+        f"{plain(prices.nat_gateway_gb)}/GB (a NAT per AZ: USD {usd(nat_per_az.fixed_usd)}), or "
+        f"one NAT instance ({w.nat_instance_size}) USD {usd(instance.fixed_usd)}/month + USD 0/GB; "
         f"at {plain(gb)} GB/month endpoints cost USD {usd(ep.total_usd)}, one NAT USD "
         f"{usd(nat.total_usd)}" + (f"; {even.describe()}" if even else "")
     )
@@ -408,9 +482,21 @@ def _endpoints_vs_nat(w: Workload, prices: RegionPrices, catalog: Catalog) -> st
 def _ipv4_internet(w: Workload, prices: RegionPrices, catalog: Catalog) -> str:
     gb = w.ipv4_api_gb or ZERO
     traffic = {"internet_ipv4_only": gb}
-    single, per_az, split = (
-        estimate(pattern_topology(name, w.azs, split=w.usage), traffic, prices, catalog)
-        for name in ("nat-single", "nat-per-az", "split")
+    size = w.nat_instance_size
+    single, per_az, split, instance, instances = (
+        estimate(
+            pattern_topology(name, w.azs, split=w.usage, nat_instance_size=size),
+            traffic,
+            prices,
+            catalog,
+        )
+        for name in (
+            "nat-single",
+            "nat-per-az",
+            "split",
+            "nat-instance-single",
+            "nat-instance-per-az",
+        )
     )
     cross = gb * (w.azs - 1) / w.azs * prices.inter_az_gb * 2
     return (
@@ -421,8 +507,60 @@ def _ipv4_internet(w: Workload, prices: RegionPrices, catalog: Catalog) -> str:
         f"totals); a NAT gateway per AZ USD {usd(per_az.total_usd)} ({w.azs} x the fixed cost, "
         f"survives an AZ failure); public/private split USD {usd(split.total_usd)} (a function "
         f"outside the VPC makes the IPv4 call: {w.usage.describe()}; no fixed cost; needs the "
-        f"call to be one it can make and at most {plain(SPLIT_PAYLOAD_LIMIT_MB)} MB per Invoke)"
+        f"call to be one it can make and at most {plain(SPLIT_PAYLOAD_LIMIT_MB)} MB per Invoke); "
+        f"one NAT instance ({size}) USD {usd(instance.total_usd)}, a NAT instance per AZ USD "
+        f"{usd(instances.total_usd)} (no per-GB processing charge; its trade-offs below)"
     )
+
+
+def _nat_instance(w: Workload, prices: RegionPrices, catalog: Catalog) -> str:
+    """What a NAT instance costs this workload, and what it asks of the user in exchange."""
+    size = instance_sizes()[w.nat_instance_size]
+    traffic = w.traffic(catalog)
+    single, per_az = (
+        estimate(
+            pattern_topology(name, w.azs, nat_instance_size=size.name), traffic, prices, catalog
+        )
+        for name in ("nat-instance-single", "nat-instance-per-az")
+    )
+    ipv4_gb = sum((traffic.get(c, ZERO) for c in IPV4_CLASSES), ZERO)
+    capacity = size.gb_at_baseline(prices.hours_per_month)
+    reason = (
+        f"NAT instance ({size.name}, e.g. fck-nat): USD {plain(prices.instance_hour(size.name))}"
+        f"/h = USD {usd(nat_instance_monthly(prices, 1, size.name))}/month each + its public IPv4 "
+        f"USD {usd(public_ipv4_monthly(prices, 1))}/month; no per-GB processing charge (internet "
+        f"data transfer out still applies); this workload: one USD {usd(single.total_usd)}, one "
+        f"per AZ USD {usd(per_az.total_usd)}. Trade-offs: you run it and patch it (the AMI and "
+        "its OS updates are yours, e.g. a new fck-nat AMI); each is a single instance per AZ, so "
+        "failover is yours (an Auto Scaling group of one replaces a failed instance; connections "
+        "through it drop); one instance in one AZ also makes the other AZs pay cross-AZ transfer, "
+        "as one NAT gateway does; its bandwidth is capped by its size: "
+        f"{size.name} {plain(size.baseline_gbps)} Gbps baseline (about {capacity:,.0f} GB/month "
+        "if held all month), bursts up to "
+        f"{plain(size.burst_gbps)} Gbps ({size.source}); its root EBS volume is not in these "
+        "totals (no sourced gp3 price in natless/cost/data/pricing.json)"
+    )
+    if ipv4_gb > capacity:
+        reason += (
+            f"; {plain(ipv4_gb)} GB/month of IPv4-only traffic is more than one {size.name} "
+            "sustains at its baseline"
+        )
+        share = ipv4_gb / w.azs
+        if w.azs > 1 and share <= capacity:
+            reason += (
+                f"; one per AZ carries about {share:,.0f} GB/month each if the traffic is spread "
+                "evenly across the AZs"
+            )
+        else:
+            reason += ": choose a larger size (--nat-instance-size)"
+    if size.name in prices.unconfirmed:
+        reason += (
+            f"; the {prices.region} price of {size.name} was not confirmed against its source "
+            "when entered: re-check it"
+        )
+    if not w.nat_instance_allowed:
+        reason += "; not recommended unless you choose to run one (--nat-instance)"
+    return reason
 
 
 def _gateway_reason(gateway: Sequence[str], catalog: Catalog) -> str:
@@ -489,10 +627,16 @@ def _reasons(
         reasons.append(_endpoints_vs_nat(w, prices, catalog))
     if w.private and w.ipv4_api_gb is not None:
         reasons.append(_ipv4_internet(w, prices, catalog))
+    ipv4_needed = bool(w.needed(catalog) & IPV4_CLASSES)
+    if w.private and ipv4_needed:
+        reasons.append(_nat_instance(w, prices, catalog))
     policy = [
         o
         for o in options
-        if o.excluded and not o.excluded.startswith(("cannot reach", "the function must be"))
+        if o.excluded
+        and not o.excluded.startswith(("cannot reach", "the function must be"))
+        # the NAT instance not allowed: stated once in its own reason, and only for IPv4 needs
+        and not (o.key.startswith("nat-instance") and not w.nat_instance_allowed)
     ]
     reasons += [f"ruled out {o.key}: {o.excluded}" for o in policy]
     summary = (
@@ -506,6 +650,11 @@ def _reasons(
         reasons.append(
             "availability trade-off: the single NAT gateway lives in one AZ; if that AZ fails, "
             f"IPv4 egress stops in all {w.azs} AZs (ask with --ha for a NAT per AZ)"
+        )
+    if chosen.key == "nat-instance-single" and w.azs > 1:
+        reasons.append(
+            "availability trade-off: the single NAT instance lives in one AZ; if that AZ or the "
+            f"instance fails, IPv4 egress stops in all {w.azs} AZs (ask with --ha for one per AZ)"
         )
     return reasons
 

@@ -6,9 +6,14 @@ traffic classes from :mod:`natless.cost.traffic`; a plan becomes a :class:`Topol
 
 Model, in one place:
 
-* Fixed USD/month = NAT gateways x NAT hourly x hours + public IPv4 addresses x IPv4 hourly x hours
-  + for every interface endpoint: AZs x endpoint hourly x hours. Gateway endpoints and the
-  egress-only internet gateway (EIGW) are priced from the data too (both 0).
+* Fixed USD/month = NAT gateways x NAT hourly x hours + NAT instances x instance hourly x hours
+  + public IPv4 addresses x IPv4 hourly x hours + for every interface endpoint: AZs x endpoint
+  hourly x hours. Gateway endpoints and the egress-only internet gateway (EIGW) are priced from
+  the data too (both 0).
+* A NAT instance (an EC2 instance forwarding for the private subnets, e.g. fck-nat) has no per-GB
+  processing charge: traffic through it costs 0/GB before data transfer out, which the internet
+  classes still pay as on any internet path. Its public IPv4 address is counted in
+  ``public_ipv4``; its root EBS volume is not priced (no sourced gp3 price in the data).
 * Traffic is GB/month per destination class (:data:`~natless.cost.traffic.TRAFFIC_CLASSES`).
   Each class takes the cheapest path the configuration offers (:func:`route`); this assumes the
   clients are set up for it (dual-stack endpoints per SDK client, private DNS on interface
@@ -22,8 +27,8 @@ Model, in one place:
 * AWS-service traffic leaving through the EIGW costs 0/GB: the EIGW has no charges and data
   transfer to AWS public endpoints in the same region is free. Only the internet classes pay
   data transfer out (DTO); the free allowance applies once, to their sum, then the tiers.
-* Not in the totals: cross-AZ data transfer to a NAT gateway in another AZ (``inter_az_gb``;
-  ``natless advise`` states it), request charges of the services themselves.
+* Not in the totals: cross-AZ data transfer to a NAT gateway or NAT instance in another AZ
+  (``inter_az_gb``; ``natless advise`` states it), request charges of the services themselves.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Any
 from natless.cost.money import ZERO, plain, usd
 from natless.cost.pricing import (
     ARCHITECTURES,
+    DEFAULT_NAT_INSTANCE_SIZE,
     LambdaUsage,
     RegionPrices,
     data_transfer_out,
@@ -43,6 +49,7 @@ from natless.cost.pricing import (
     interface_endpoint_monthly,
     lambda_monthly,
     nat_gateway_monthly,
+    nat_instance_monthly,
     public_ipv4_monthly,
 )
 from natless.cost.services import GATEWAY_SERVICES, Catalog
@@ -127,6 +134,8 @@ class Topology:
     gateway_endpoints: frozenset[str] = frozenset()
     interface_endpoints: tuple[Endpoint, ...] = ()
     split: LambdaUsage | None = None  # a public function outside the VPC makes IPv4-only calls
+    nat_instances: int = 0  # EC2 NAT instances (each needs its public IPv4: count it there)
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,9 @@ def _paths(
             yield EgressPath("egress-only internet gateway", prices.egress_only_gateway_gb, True)
     elif traffic_class == "internet_ipv4_only" and topology.split is not None:
         yield EgressPath("public function outside the VPC", ZERO, True)
+    if topology.nat_instances:
+        # no per-GB processing charge; listed after the free paths above so they win a tie
+        yield EgressPath(f"NAT instance ({topology.nat_instance_size})", ZERO, internet)
     if topology.nat_gateways:
         yield EgressPath("NAT gateway", prices.nat_gateway_gb, internet)
 
@@ -287,6 +299,10 @@ def fixed_items(topology: Topology, prices: RegionPrices) -> tuple[LineItem, ...
     if topology.nat_gateways:
         count = topology.nat_gateways
         items.append(LineItem("NAT gateway", count, None, nat_gateway_monthly(prices, count)))
+    if topology.nat_instances:
+        count, size = topology.nat_instances, topology.nat_instance_size
+        cost = nat_instance_monthly(prices, count, size)
+        items.append(LineItem(f"NAT instance {size}", count, None, cost))
     if topology.public_ipv4:
         count = topology.public_ipv4
         items.append(

@@ -3,6 +3,10 @@
 A pattern is a :class:`~natless.cost.model.Topology` (:data:`PATTERNS`); each is priced with
 :func:`natless.cost.model.estimate`. A break-even is the GB/month of one traffic class at which two
 patterns cost the same, the other classes held fixed.
+
+The NAT instance comes in the same two shapes as the NAT gateway, for the same reason: one
+(cheapest; its AZ is a single point of failure and the other AZs pay cross-AZ transfer to it) or
+one per AZ (survives an AZ failure, no cross-AZ transfer). Each instance has its public IPv4.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from natless.cost.model import Endpoint, Estimate, Topology, estimate
 from natless.cost.money import ZERO, usd
-from natless.cost.pricing import LambdaUsage, RegionPrices
+from natless.cost.pricing import DEFAULT_NAT_INSTANCE_SIZE, LambdaUsage, RegionPrices
 from natless.cost.services import GATEWAY_SERVICES, Catalog
 from natless.cost.traffic import TRAFFIC_CLASSES
 from natless.errors import UserError
@@ -24,6 +28,8 @@ PATTERNS: Mapping[str, str] = {
     "egress-only": "egress-only gateway + S3/DynamoDB gateway endpoints",
     "nat-single": "one NAT gateway (plus the egress-only base)",
     "nat-per-az": "a NAT gateway in every AZ (plus the egress-only base)",
+    "nat-instance-single": "one NAT instance, e.g. fck-nat (plus the egress-only base)",
+    "nat-instance-per-az": "a NAT instance in every AZ (plus the egress-only base)",
     "interface-endpoints": "interface endpoints for the IPv4-only services (plus the base)",
     "split": "public function outside the VPC invokes the private one (plus the base)",
 }
@@ -43,16 +49,20 @@ def egress_topology(
     nat_gateways: int = 0,
     endpoint_services: Sequence[str] = (),
     split: LambdaUsage | None = None,
+    nat_instances: int = 0,
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE,
 ) -> Topology:
-    """The base plus what every other pattern adds to it, alone or combined: NAT gateways (each
-    with its public IPv4 address), an interface endpoint in every AZ for each of
+    """The base plus what every other pattern adds to it, alone or combined: NAT gateways and NAT
+    instances (each with its public IPv4 address), an interface endpoint in every AZ for each of
     ``endpoint_services``, the split's public function."""
     return base_topology(
         azs,
         nat_gateways=nat_gateways,
-        public_ipv4=nat_gateways,
+        public_ipv4=nat_gateways + nat_instances,
         interface_endpoints=tuple(Endpoint(s, azs) for s in endpoint_services),
         split=split,
+        nat_instances=nat_instances,
+        nat_instance_size=nat_instance_size,
     )
 
 
@@ -61,11 +71,13 @@ def pattern_topology(
     azs: int,
     services: Sequence[str] = DEFAULT_ENDPOINT_SERVICES,
     split: LambdaUsage | None = None,
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE,
 ) -> Topology:
     """Pattern ``name`` of :data:`PATTERNS` in ``azs`` AZs.
 
     ``services``: the interface-endpoints pattern's endpoints; ``split``: the split pattern's
-    public function (default :class:`LambdaUsage`'s defaults).
+    public function (default :class:`LambdaUsage`'s defaults); ``nat_instance_size``: the EC2
+    size of the NAT instance patterns.
     """
     if azs < 1:
         raise UserError(f"the AZ count must be >= 1, got {azs}")
@@ -75,6 +87,9 @@ def pattern_topology(
         return egress_topology(azs, nat_gateways=1)
     if name == "nat-per-az":
         return egress_topology(azs, nat_gateways=azs)
+    if name in ("nat-instance-single", "nat-instance-per-az"):
+        count = 1 if name == "nat-instance-single" else azs
+        return egress_topology(azs, nat_instances=count, nat_instance_size=nat_instance_size)
     if name == "interface-endpoints":
         return egress_topology(azs, endpoint_services=services)
     if name == "split":
@@ -83,10 +98,15 @@ def pattern_topology(
 
 
 def pattern_topologies(
-    azs: int, services: Sequence[str], split: LambdaUsage
+    azs: int,
+    services: Sequence[str],
+    split: LambdaUsage,
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE,
 ) -> dict[str, Topology]:
     """Every pattern of :data:`PATTERNS`, in its order."""
-    return {name: pattern_topology(name, azs, services, split) for name in PATTERNS}
+    return {
+        name: pattern_topology(name, azs, services, split, nat_instance_size) for name in PATTERNS
+    }
 
 
 @dataclass(frozen=True)
@@ -162,12 +182,14 @@ class Comparison:
     split: LambdaUsage
     estimates: Mapping[str, Estimate]
     break_evens: tuple[BreakEven, ...]
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE
 
     def as_json(self) -> dict[str, Any]:
         return {
             "azs": self.azs,
             "endpoint_services": list(self.services),
             "split_function": self.split.describe(),
+            "nat_instance_size": self.nat_instance_size,
             "patterns": [
                 {"pattern": name, "description": PATTERNS[name], **est.as_json()}
                 for name, est in self.estimates.items()
@@ -184,10 +206,11 @@ def compare_patterns(
     *,
     services: Sequence[str] = DEFAULT_ENDPOINT_SERVICES,
     split: LambdaUsage | None = None,
+    nat_instance_size: str = DEFAULT_NAT_INSTANCE_SIZE,
 ) -> Comparison:
     """Every pattern of :data:`PATTERNS` for the same traffic, with pairwise break-evens."""
     split = split or LambdaUsage()
-    topologies = pattern_topologies(azs, services, split)
+    topologies = pattern_topologies(azs, services, split, nat_instance_size)
     estimates = {name: estimate(top, traffic, prices, catalog) for name, top in topologies.items()}
     evens = [
         found
@@ -195,4 +218,4 @@ def compare_patterns(
         for traffic_class in TRAFFIC_CLASSES
         if (found := break_even(pair, traffic_class, traffic, prices, catalog)) is not None
     ]
-    return Comparison(azs, tuple(services), split, estimates, tuple(evens))
+    return Comparison(azs, tuple(services), split, estimates, tuple(evens), nat_instance_size)

@@ -3,8 +3,14 @@ costs a month.
 
 Every price in the data has its source and date; :func:`load_prices` refuses an entry without
 them. The helpers below turn a price into USD/month for one billable piece: NAT gateway hours,
-public IPv4 addresses, interface endpoints per AZ, Lambda requests and GB-seconds, CloudWatch
-custom metrics, and internet data transfer out (free allowance, then tiers).
+NAT instance hours (EC2 on-demand, small Graviton sizes), public IPv4 addresses, interface
+endpoints per AZ, Lambda requests and GB-seconds, CloudWatch custom metrics, and internet data
+transfer out (free allowance, then tiers).
+
+Instance prices are keyed ``instance_hour_SIZE`` in the data; each says whether it was confirmed
+against its source when entered (``confirmed``), and :attr:`RegionPrices.unconfirmed` carries the
+sizes that were not, so the advice can say so. :func:`instance_sizes` gives each size's network
+bandwidth (baseline and burst): a NAT instance forwards at most that.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from natless.errors import UserError
 
 DEFAULT_REGION = "us-east-1"
 ARCHITECTURES = ("x86_64", "arm64")
+# fck-nat's default and the smallest Graviton size: the cheapest NAT instance.
+DEFAULT_NAT_INSTANCE_SIZE = "t4g.nano"
+_INSTANCE_PREFIX = "instance_hour_"
+_REQUIRED = frozenset({"usd", "unit", "source", "as_of"})
 
 _SIMPLE_PRICES = (
     "nat_gateway_hour",
@@ -67,11 +77,50 @@ class RegionPrices:
     lambda_free_gb_seconds: Decimal
     cloudwatch_custom_metric_month: Decimal
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # EC2 on-demand Linux USD per instance-hour, by size ("t4g.nano", ...), in the data's order
+    instance_hours: tuple[tuple[str, Decimal], ...] = ()
+    # sizes whose instance price was not confirmed against its source when entered
+    unconfirmed: frozenset[str] = frozenset()
 
     def lambda_gb_second(self, arch: str) -> Decimal:
         if arch == "arm64":
             return self.lambda_gb_second_arm64
         return self.lambda_gb_second_x86_64
+
+    @property
+    def instance_size_names(self) -> tuple[str, ...]:
+        return tuple(size for size, _ in self.instance_hours)
+
+    def instance_hour(self, size: str) -> Decimal:
+        """USD per hour of an instance of ``size``, or a UserError naming the priced sizes."""
+        for name, hourly in self.instance_hours:
+            if name == size:
+                return hourly
+        raise UserError(
+            f"unknown NAT instance size {size!r}: no price for it in {self.region}; priced sizes: "
+            f"{', '.join(self.instance_size_names) or 'none'} (add instance_hour_{size} to "
+            "natless/cost/data/pricing.json)"
+        )
+
+
+@dataclass(frozen=True)
+class InstanceSize:
+    """An EC2 size's network bandwidth: what a NAT instance of that size can forward.
+
+    Burstable (t4g) sizes sustain ``baseline_gbps`` and burst to ``burst_gbps`` while their
+    network credits last; :meth:`gb_at_baseline` is the baseline held for some hours.
+    """
+
+    name: str
+    vcpus: int
+    memory_gib: Decimal
+    baseline_gbps: Decimal
+    burst_gbps: Decimal
+    source: str
+
+    def gb_at_baseline(self, hours: Decimal) -> Decimal:
+        """GB (10^9 bytes) forwarded at the baseline for ``hours``: Gbps / 8 x seconds."""
+        return self.baseline_gbps / 8 * hours * 3600
 
 
 def _pricing() -> Any:
@@ -81,6 +130,43 @@ def _pricing() -> Any:
 
 def known_regions() -> tuple[str, ...]:
     return tuple(sorted(_pricing()["regions"]))
+
+
+def instance_sizes() -> dict[str, InstanceSize]:
+    """The sizes in the data's ``instance_sizes``, with their bandwidth and its source."""
+    sizes = {}
+    for name, spec in _pricing()["instance_sizes"].items():
+        if not {"baseline_gbps", "burst_gbps", "source", "as_of"} <= spec.keys():
+            raise ValueError(f"pricing.json: instance_sizes.{name} needs its bandwidth and source")
+        sizes[name] = InstanceSize(
+            name=name,
+            vcpus=int(spec["vcpus"]),
+            memory_gib=Decimal(spec["memory_gib"]),
+            baseline_gbps=Decimal(spec["baseline_gbps"]),
+            burst_gbps=Decimal(spec["burst_gbps"]),
+            source=spec["source"],
+        )
+    return sizes
+
+
+def check_instance_size(size: str, what: str = "--nat-instance-size") -> str:
+    """``size`` if the data prices it in every region and gives its bandwidth; else UserError."""
+    known = instance_sizes()
+    if size not in known:
+        raise UserError(
+            f"{what}: unknown NAT instance size {size!r}; priced sizes: {', '.join(known)}"
+        )
+    return size
+
+
+def _checked(region: str, name: str, price: Mapping[str, Any]) -> Mapping[str, Any]:
+    missing = _REQUIRED - price.keys()
+    if missing:
+        raise ValueError(
+            f"pricing.json: {region}.{name} needs usd, unit, source and as_of "
+            f"(missing: {', '.join(sorted(missing))})"
+        )
+    return price
 
 
 def load_prices(region: str) -> RegionPrices:
@@ -96,11 +182,20 @@ def load_prices(region: str) -> RegionPrices:
     values: dict[str, Decimal] = {}
     sources: dict[str, str] = {}
     for name in _SIMPLE_PRICES:
-        price = entry[name]
-        if not {"usd", "source", "as_of"} <= price.keys():
-            raise ValueError(f"pricing.json: {region}.{name} needs usd, source and as_of")
+        price = _checked(region, name, entry[name])
         values[name] = Decimal(price["usd"])
         sources[name] = price["source"]
+    instance_hours = []
+    unconfirmed = set()
+    for name, price in entry.items():
+        if not name.startswith(_INSTANCE_PREFIX):
+            continue
+        size = name.removeprefix(_INSTANCE_PREFIX)
+        price = _checked(region, name, price)
+        instance_hours.append((size, Decimal(price["usd"])))
+        sources[name] = price["source"]
+        if not price.get("confirmed", False):
+            unconfirmed.add(size)
     dto = entry["internet_data_transfer_out"]
     free = entry["lambda_free_tier"]
     sources["internet_data_transfer_out"] = dto["source"]
@@ -118,6 +213,8 @@ def load_prices(region: str) -> RegionPrices:
         lambda_free_requests=Decimal(free["requests"]),
         lambda_free_gb_seconds=Decimal(free["gb_seconds"]),
         sources=sources,
+        instance_hours=tuple(instance_hours),
+        unconfirmed=frozenset(unconfirmed),
         **values,
     )
 
@@ -161,6 +258,14 @@ def hourly_monthly(prices: RegionPrices, hourly: Decimal, count: int = 1) -> Dec
 def nat_gateway_monthly(prices: RegionPrices, count: int = 1) -> Decimal:
     """NAT gateway hours only; its public IPv4 address is :func:`public_ipv4_monthly`."""
     return hourly_monthly(prices, prices.nat_gateway_hour, count)
+
+
+def nat_instance_monthly(
+    prices: RegionPrices, count: int = 1, size: str = DEFAULT_NAT_INSTANCE_SIZE
+) -> Decimal:
+    """NAT instance hours only (EC2 on-demand); its public IPv4 address is
+    :func:`public_ipv4_monthly`. No per-GB processing charge exists for an instance."""
+    return hourly_monthly(prices, prices.instance_hour(size), count)
 
 
 def public_ipv4_monthly(prices: RegionPrices, count: int = 1) -> Decimal:

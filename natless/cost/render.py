@@ -11,7 +11,7 @@ from natless.cost.model import Estimate
 from natless.cost.money import ZERO, plain, usd
 from natless.cost.patterns import Comparison
 from natless.cost.plan.read import PlanSummary
-from natless.cost.pricing import RegionPrices
+from natless.cost.pricing import RegionPrices, instance_sizes
 
 
 def heading(source: str | None, region: str, azs: int, prices: RegionPrices) -> list[str]:
@@ -72,7 +72,25 @@ def plan_lines(summary: PlanSummary, est: Estimate, notes: Sequence[str]) -> lis
     return lines
 
 
-def comparison_lines(comparison: Comparison, traffic: Mapping[str, Decimal]) -> list[str]:
+def nat_instance_note(size_name: str, prices: RegionPrices | None) -> str:
+    """One line on the nat-instance patterns: what their totals leave to the user."""
+    size = instance_sizes()[size_name]
+    price = f" at USD {plain(prices.instance_hour(size_name))}/h" if prices else ""
+    note = (
+        f"  nat-instance-*: {size_name}{price} + a public IPv4 each, no per-GB processing charge; "
+        f"yours to run and patch, {plain(size.baseline_gbps)} Gbps baseline, bursts to "
+        f"{plain(size.burst_gbps)} Gbps (`natless advise` states the trade-offs)"
+    )
+    if prices and size_name in prices.unconfirmed:
+        note += f"; the {prices.region} price was not confirmed against its source: re-check it"
+    return note
+
+
+def comparison_lines(
+    comparison: Comparison,
+    traffic: Mapping[str, Decimal],
+    prices: RegionPrices | None = None,
+) -> list[str]:
     rows = []
     for name, est in comparison.estimates.items():
         blocked = [f"{c}*" if traffic.get(c, ZERO) > 0 else c for c in est.cannot_serve]
@@ -88,13 +106,15 @@ def comparison_lines(comparison: Comparison, traffic: Mapping[str, Decimal]) -> 
     lines = [
         "",
         f"Patterns for the same traffic ({comparison.azs} AZs; interface endpoints for: "
-        f"{', '.join(comparison.services) or 'none'}; split: {comparison.split.describe()})",
+        f"{', '.join(comparison.services) or 'none'}; split: {comparison.split.describe()}; "
+        f"NAT instance: {comparison.nat_instance_size})",
     ]
     lines += aligned(
         ["pattern", "fixed", "variable", "total", "cannot serve"], rows, {1, 2, 3}, indent="  "
     )
     if any(est.unreachable for est in comparison.estimates.values()):
         lines.append("  * this traffic has volume: the pattern cannot run the workload")
+    lines.append(nat_instance_note(comparison.nat_instance_size, prices))
     lines += ["", "Break-even (GB/month of one class where one pattern overtakes another)"]
     crossings = [b for b in comparison.break_evens if b.gb is not None]
     lines += [f"  {b.first} vs {b.second}: {b.describe()}" for b in crossings] or [

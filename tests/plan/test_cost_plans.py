@@ -38,14 +38,19 @@ IPV4_100 = {"internet_ipv4_only": Decimal(100)}
 # (the same for both examples: the patterns depend on the AZs and the traffic, not on the plan)
 PATTERNS_AT_100_GB = [
     "Patterns for the same traffic (2 AZs; interface endpoints for: xray, ssm; split: "
-    "1,000,000 invocations/month x 100 ms x 128 MB x86_64)",
+    "1,000,000 invocations/month x 100 ms x 128 MB x86_64; NAT instance: t4g.nano)",
     "  pattern              fixed  variable  total  cannot serve",
     "  egress-only           0.00      0.00   0.00  aws_ipv4_only, internet_ipv4_only*",
     "  nat-single           36.50      4.50  41.00  -",
     "  nat-per-az           73.00      4.50  77.50  -",
+    "  nat-instance-single   6.72      0.00   6.72  -",
+    "  nat-instance-per-az  13.43      0.00  13.43  -",
     "  interface-endpoints  29.20      0.00  29.20  internet_ipv4_only*",
     "  split                 0.00      0.41   0.41  aws_ipv4_only",
     "  * this traffic has volume: the pattern cannot run the workload",
+    "  nat-instance-*: t4g.nano at USD 0.0042/h + a public IPv4 each, no per-GB processing "
+    "charge; yours to run and patch, 0.032 Gbps baseline, bursts to 5 Gbps (`natless advise` "
+    "states the trade-offs)",
     "",
     "Break-even (GB/month of one class where one pattern overtakes another)",
     "  none: among the patterns that carry this traffic, the order holds at every volume",

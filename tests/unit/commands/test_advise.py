@@ -77,3 +77,23 @@ def test_cli_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "high_availability must be true or false" in refused(
         ["advise", "--file", str(flag)], capsys
     )
+
+
+def test_cli_nat_instance(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["advise", "--ipv4-api", "50", "--private", "rds", "--no-split", "--nat-instance"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Recommendation: one NAT instance, t4g.nano (+ egress-only base)")
+    assert "USD 6.72/month" in out
+    assert "you run it and patch it" in out and "0.032 Gbps baseline" in out
+    assert main([*argv[:-1], "--json", "--nat-instance-size", "t4g.micro"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["recommendation"]["option"] == "nat-single"  # not allowed without --nat-instance
+    assert doc["nat_instance"]["size"] == "t4g.micro" and doc["nat_instance"]["allowed"] is False
+    options = {o["option"]: o for o in doc["options"]}
+    assert options["nat-instance-single"]["total_usd"] == "9.78"  # (0.0084 + 0.005) x 730
+
+
+def test_cli_unknown_nat_instance_size_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    err = refused(["advise", "--ipv4-api", "--nat-instance-size", "t4g.huge"], capsys)
+    assert "unknown NAT instance size 't4g.huge'" in err and "t4g.nano" in err

@@ -186,3 +186,40 @@ def test_cli_checks_every_flag_before_planning(
     monkeypatch.setattr("natless.commands.cost._plan_example", lambda name: single_nat_plan(2))
     assert main(["cost", "--example", "egress-only", "--traffic", "internet_ipv4_only=100"]) == 0
     assert "Total  USD 41.00/month" in capsys.readouterr().out
+
+
+def test_cli_compare_prices_the_nat_instance_patterns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--compare", "--traffic", "internet_ipv4_only=100"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "split: 1,000,000 invocations/month x 100 ms x 128 MB x86_64; NAT instance: t4g.nano)"
+        in out
+    )
+    assert re.search(r"\n  nat-instance-single\s+6\.72\s+0\.00\s+6\.72\s+-\n", out)
+    assert re.search(r"\n  nat-instance-per-az\s+13\.43\s+0\.00\s+13\.43\s+-\n", out)
+    assert (
+        "  nat-instance-*: t4g.nano at USD 0.0042/h + a public IPv4 each, no per-GB processing "
+        "charge; yours to run and patch, 0.032 Gbps baseline, bursts to 5 Gbps" in out
+    )
+
+
+def test_cli_compare_nat_instance_size_and_break_even(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["cost", "--compare", "--azs", "3", "--nat-instance-size", "t4g.small", "--json"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)["comparison"]
+    assert doc["nat_instance_size"] == "t4g.small"
+    rows = {p["pattern"]: p for p in doc["patterns"]}
+    assert rows["nat-instance-per-az"]["fixed_usd"] == "47.74"  # 3 x (0.0168 + 0.005) x 730
+    # (47.742 - 36.50) / 0.045 GB/month, both IPv4-only classes
+    evens = {
+        b["class"]: b["gb"]
+        for b in doc["break_even"]
+        if (b["first"], b["second"]) == ("nat-single", "nat-instance-per-az") and b["gb"]
+    }
+    assert evens == {"aws_ipv4_only": "249.82", "internet_ipv4_only": "249.82"}
+
+
+def test_cli_unknown_nat_instance_size_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    err = refused(["cost", "--compare", "--nat-instance-size", "t4g.huge"], capsys)
+    assert "--nat-instance-size: unknown NAT instance size 't4g.huge'" in err
+    assert "priced sizes: t4g.nano, t4g.micro, t4g.small, t4g.medium" in err

@@ -5,11 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from natless.cost import advise
 from natless.cost.model import Endpoint
 from natless.cost.money import usd
 from natless.cost.pricing import load_prices
 from natless.cost.services import load_catalog
+from natless.errors import UserError
 
 D = Decimal
 
@@ -158,3 +161,116 @@ def test_gateway_reason_names_only_the_services_of_the_workload() -> None:
     advice = recommend(aws={"s3": 20}, private=["rds"])
     reason = next(r for r in advice.reasons if r.startswith("s3: free gateway"))
     assert 'ip_address_type = "dualstack"' in reason and "IPv4 only" not in reason
+
+
+# ---------------------------------------------------------------------------------------------
+# The NAT instance: always priced, recommended only when allowed, its trade-offs stated
+# ---------------------------------------------------------------------------------------------
+
+TRADE_OFFS = (
+    "no per-GB processing charge (internet data transfer out still applies)",
+    "you run it and patch it",
+    "fck-nat",
+    "single instance per AZ, so failover is yours",
+    "t4g.nano 0.032 Gbps baseline (about 10,512 GB/month if held all month)",
+    "bursts up to 5 Gbps (https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html)",
+    "root EBS volume is not in these totals",
+)
+
+
+def test_nat_instance_is_priced_but_not_recommended_unless_allowed() -> None:
+    advice = recommend(ipv4_api_gb=50, private=["rds"], split_allowed=False)
+    assert advice.recommended.key == "nat-single"
+    options = {o.key: o for o in advice.options}
+    assert "--nat-instance" in str(options["nat-instance-single"].excluded)
+    assert total(options["nat-instance-single"]) == "6.72"  # 0.0042 x 730 + 3.65; DTO free
+    assert total(options["nat-instance-per-az"]) == "13.43"
+    reason = next(r for r in advice.reasons if r.startswith("NAT instance (t4g.nano"))
+    for trade_off in TRADE_OFFS:
+        assert trade_off in reason
+    assert "not recommended unless you choose to run one (--nat-instance)" in reason
+    assert not any(r.startswith("ruled out nat-instance") for r in advice.reasons)
+    ipv4 = next(r for r in advice.reasons if r.startswith("IPv4-only public API"))
+    assert "one NAT instance (t4g.nano) USD 6.72, a NAT instance per AZ USD 13.43" in ipv4
+
+
+def test_nat_instance_allowed_wins_over_the_nat_gateway() -> None:
+    prices = load_prices("us-east-1")
+    advice = recommend(ipv4_api_gb=50, private=["rds"], split_allowed=False,
+                       nat_instance_allowed=True)  # fmt: skip
+    assert advice.recommended.key == "nat-instance-single"
+    expected = (prices.instance_hour("t4g.nano") + prices.public_ipv4_hour) * 730
+    assert advice.recommended.estimate.total_usd == expected  # no per-GB, 50 GB inside free DTO
+    assert advice.runner_up is not None and advice.runner_up.key == "nat-instance-per-az"
+    text = "\n".join(advice.reasons)
+    assert "if that AZ or the instance fails, IPv4 egress stops in all 2 AZs" in text
+    assert "--nat-instance)" not in text
+
+
+def test_nat_instance_with_high_availability_is_one_per_az() -> None:
+    advice = recommend(ipv4_api_gb=50, private=["rds"], split_allowed=False,
+                       nat_instance_allowed=True, high_availability=True, azs=3)  # fmt: skip
+    assert advice.recommended.key == "nat-instance-per-az"
+    assert total(advice.recommended) == "20.15"  # 3 x (3.066 + 3.65)
+    excluded = {o.key: o.excluded for o in advice.options}
+    assert "single NAT instance lives in one AZ" in str(excluded["nat-instance-single"])
+
+
+def test_nat_instance_size_and_a_volume_beyond_its_baseline() -> None:
+    advice = recommend(ipv4_api_gb=30000, private=["rds"], azs=1, nat_instance_allowed=True,
+                       split_allowed=False, nat_instance_size="t4g.small")  # fmt: skip
+    assert advice.recommended.key == "nat-instance-single"
+    assert advice.recommended.topology.nat_instance_size == "t4g.small"
+    reason = next(r for r in advice.reasons if r.startswith("NAT instance (t4g.small"))
+    assert "USD 0.0168/h = USD 12.26/month each" in reason
+    # 0.128 Gbps held all month = 42,048 GB: 30,000 fits; a nano (10,512) would not
+    assert "about 42,048 GB/month" in reason and "larger size" not in reason
+    small = recommend(ipv4_api_gb=30000, private=["rds"], azs=1)
+    reason = next(r for r in small.reasons if r.startswith("NAT instance (t4g.nano"))
+    assert "30000 GB/month of IPv4-only traffic is more than one t4g.nano sustains" in reason
+    assert "choose a larger size (--nat-instance-size)" in reason
+    spread = recommend(ipv4_api_gb=20000, private=["rds"], azs=3)
+    reason = next(r for r in spread.reasons if r.startswith("NAT instance (t4g.nano"))
+    assert "one per AZ carries about 6,667 GB/month each" in reason
+
+
+def test_nat_instance_unconfirmed_price_is_said() -> None:
+    advice = recommend(ipv4_api_gb=5, private=["rds"], region="eu-central-1")
+    reason = next(r for r in advice.reasons if r.startswith("NAT instance (t4g.nano"))
+    assert "the eu-central-1 price of t4g.nano was not confirmed" in reason
+    us = recommend(ipv4_api_gb=5, private=["rds"])
+    assert not any("not confirmed" in r for r in us.reasons)
+
+
+def test_nat_instance_not_mentioned_without_ipv4_needs() -> None:
+    advice = recommend(aws=["sqs", "s3"], private=["rds"])
+    assert advice.recommended.key == "egress-only"
+    assert not any("NAT instance" in r for r in advice.reasons)
+
+
+def test_nat_instance_in_json_and_the_endpoints_reason() -> None:
+    advice = recommend(aws=["xray", "ssm", "ssmmessages", "ec2messages"], private=["rds"])
+    reason = next(r for r in advice.reasons if r.startswith("xray, ssm"))
+    assert "or one NAT instance (t4g.nano) USD 6.72/month + USD 0/GB" in reason
+    doc = advice.as_json()["nat_instance"]
+    assert doc == {
+        "size": "t4g.nano",
+        "allowed": False,
+        "usd_per_hour": "0.0042",
+        "usd_per_month": "3.07",
+        "price_confirmed": True,
+        "baseline_gbps": "0.032",
+        "burst_gbps": "5",
+        "bandwidth_source": "https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html",
+    }
+
+
+def test_nat_instance_workload_keys_are_checked() -> None:
+    with pytest.raises(
+        UserError, match=r"nat_instance_size: unknown NAT instance size 't4g\.huge'"
+    ):
+        recommend(ipv4_api_gb=1, nat_instance_size="t4g.huge")
+    with pytest.raises(UserError, match="nat_instance_size must be an EC2 size"):
+        recommend(ipv4_api_gb=1, nat_instance_size=3)
+    with pytest.raises(UserError, match="nat_instance_allowed must be true or false"):
+        recommend(ipv4_api_gb=1, nat_instance_allowed="yes")

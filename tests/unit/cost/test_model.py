@@ -11,11 +11,12 @@ from decimal import Decimal
 
 import pytest
 
-from natless.cost.model import MAX_AZS, REGION_AZS, Topology, check_azs, route
+from natless.cost.model import MAX_AZS, REGION_AZS, Topology, check_azs, estimate, route
 from natless.cost.money import usd
 from natless.cost.plan.read import summarize_plan
 from natless.cost.pricing import (
     RegionPrices,
+    data_transfer_out,
     interface_endpoint_monthly,
     known_regions,
     load_prices,
@@ -178,3 +179,59 @@ def test_every_priced_region_has_its_az_count() -> None:
     assert check_azs(MAX_AZS, None) == MAX_AZS
     with pytest.raises(UserError, match=re.escape("1..3 (eu-central-1 has 3 availability")):
         check_azs(4, "eu-central-1")
+
+
+# ---------------------------------------------------------------------------------------------
+# NAT instances: hours and a public IPv4 each, no per-GB processing charge
+# ---------------------------------------------------------------------------------------------
+
+
+def test_nat_instances_fixed_cost_is_hours_and_their_ipv4(prices: RegionPrices) -> None:
+    top = Topology(azs=3, nat_instances=3, public_ipv4=3, nat_instance_size="t4g.small")
+    est = estimate(top, {}, prices, load_catalog())
+    items = {i.label: (i.count, i.usd) for i in est.fixed}
+    assert items == {
+        "NAT instance t4g.small": (3, 3 * prices.instance_hour("t4g.small") * 730),
+        "public IPv4 address": (3, 3 * prices.public_ipv4_hour * 730),
+    }
+    assert usd(est.fixed_usd) == "47.74"  # 3 x (0.0168 + 0.005) x 730
+
+
+def test_ipv4_only_classes_through_a_nat_instance_pay_no_per_gb_charge(
+    prices: RegionPrices, catalog: Catalog
+) -> None:
+    traffic = {"aws_ipv4_only": D(500), "internet_ipv4_only": D(1100)}
+    instance = estimate(Topology(azs=2, nat_instances=1, public_ipv4=1), traffic, prices, catalog)
+    gateway = estimate(Topology(azs=2, nat_gateways=1, public_ipv4=1), traffic, prices, catalog)
+    for traffic_class in ("aws_ipv4_only", "internet_ipv4_only"):
+        path = instance.path_of(traffic_class)
+        assert path is not None and path.via == "NAT instance (t4g.nano)"
+        assert path.usd_per_gb == 0
+        cost = next(c for c in instance.classes if c.traffic_class == traffic_class)
+        assert cost.usd == 0
+    # internet data transfer out still applies, exactly as through the NAT gateway
+    internet = instance.path_of("internet_ipv4_only")
+    assert internet is not None and internet.internet
+    assert instance.internet_gb == gateway.internet_gb == 1100
+    assert instance.dto_usd == gateway.dto_usd == data_transfer_out(prices, D(1100)) == D(90)
+    assert instance.variable_usd == instance.dto_usd
+    assert gateway.variable_usd - gateway.dto_usd == 1600 * prices.nat_gateway_gb
+
+
+def test_free_paths_win_a_tie_with_the_nat_instance(prices: RegionPrices, catalog: Catalog) -> None:
+    top = Topology(
+        azs=2,
+        nat_instances=1,
+        public_ipv4=1,
+        egress_only_gateways=1,
+        gateway_endpoints=frozenset({"s3"}),
+    )
+    both = Topology(azs=2, nat_instances=1, nat_gateways=1, public_ipv4=2)
+    for topology, traffic_class, via in (
+        (top, "s3", "gateway endpoint"),
+        (top, "internet_ipv6", "egress-only internet gateway"),
+        (top, "aws_ipv4_only", "NAT instance (t4g.nano)"),
+        (both, "internet_ipv4_only", "NAT instance (t4g.nano)"),  # 0/GB beats 0.045/GB
+    ):
+        path = route(topology, traffic_class, prices, catalog)
+        assert path is not None and path.via == via, traffic_class

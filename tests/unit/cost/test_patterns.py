@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from natless.cost.model import Endpoint, estimate
 from natless.cost.money import plain, usd
 from natless.cost.patterns import base_topology, break_even, compare_patterns, pattern_topologies
@@ -20,12 +22,15 @@ def test_patterns_side_by_side(catalog: Catalog, prices: RegionPrices) -> None:
         "egress-only": "0.00",
         "nat-single": "41.00",
         "nat-per-az": "77.50",
+        "nat-instance-single": "6.72",  # t4g.nano 3.066 + IPv4 3.65; no per-GB charge
+        "nat-instance-per-az": "13.43",
         "interface-endpoints": "29.20",  # xray + ssm, 2 AZs each
         "split": "0.41",  # 1M extra invocations x 100 ms x 128 MB; DTO inside the free 100 GB
     }
     blocked = {name: e.cannot_serve for name, e in comparison.estimates.items()}
     assert blocked["egress-only"] == ("aws_ipv4_only", "internet_ipv4_only")
     assert blocked["nat-single"] == blocked["nat-per-az"] == ()
+    assert blocked["nat-instance-single"] == blocked["nat-instance-per-az"] == ()
     assert blocked["interface-endpoints"] == ("internet_ipv4_only",)
     assert blocked["split"] == ("aws_ipv4_only",)
     assert comparison.estimates["egress-only"].unreachable == ("internet_ipv4_only",)
@@ -100,3 +105,78 @@ def test_break_even_split_versus_nat_at_many_invocations(
     assert found is not None and found.gb is not None
     assert plain(found.gb.quantize(D("0.01"))) == "1485.19"  # (103.3335 - 36.50) / 0.045
     assert (found.cheaper_below, found.cheaper_above) == ("nat-single", "split")
+
+
+# ---------------------------------------------------------------------------------------------
+# NAT instances beside NAT gateways
+# ---------------------------------------------------------------------------------------------
+
+
+def _monthly(prices: RegionPrices, hourly: Decimal) -> Decimal:
+    return hourly * prices.hours_per_month
+
+
+@pytest.mark.parametrize(("azs", "size"), [(6, "t4g.nano"), (3, "t4g.small"), (2, "t4g.medium")])
+def test_break_even_one_nat_gateway_versus_a_nat_instance_per_az(
+    catalog: Catalog, prices: RegionPrices, azs: int, size: str
+) -> None:
+    """Enough instances cost more a month than one NAT gateway, which pays 0.045/GB more: they
+    cross where the per-GB charge has made up the difference."""
+    comparison = compare_patterns(azs, {}, prices, catalog, nat_instance_size=size)
+    ipv4 = _monthly(prices, prices.public_ipv4_hour)
+    gateway_fixed = _monthly(prices, prices.nat_gateway_hour) + ipv4
+    instances_fixed = azs * (_monthly(prices, prices.instance_hour(size)) + ipv4)
+    expected = (instances_fixed - gateway_fixed) / prices.nat_gateway_gb
+    assert expected > 0
+    for traffic_class in ("internet_ipv4_only", "aws_ipv4_only"):
+        [found] = [
+            b
+            for b in comparison.break_evens
+            if (b.first, b.second, b.traffic_class)
+            == ("nat-single", "nat-instance-per-az", traffic_class)
+        ]
+        assert found.gb == expected
+        assert (found.cheaper_below, found.cheaper_above) == ("nat-single", "nat-instance-per-az")
+        topologies = pattern_topologies(azs, (), LambdaUsage(), size)
+        at = {traffic_class: found.gb}
+        a = estimate(topologies["nat-single"], at, prices, catalog).total_usd
+        b = estimate(topologies["nat-instance-per-az"], at, prices, catalog).total_usd
+        assert abs(a - b) < D("0.000001")
+        assert f"nat-single is cheaper below {usd(expected)} GB/month" in found.describe()
+
+
+def test_one_nat_instance_is_cheaper_than_one_nat_gateway_at_every_volume(
+    catalog: Catalog, prices: RegionPrices
+) -> None:
+    comparison = compare_patterns(2, {"internet_ipv4_only": D(100)}, prices, catalog)
+    [found] = [
+        b
+        for b in comparison.break_evens
+        if (b.first, b.second, b.traffic_class)
+        == ("nat-single", "nat-instance-single", "internet_ipv4_only")
+    ]
+    assert found.gb is None
+    assert found.cheaper_below == found.cheaper_above == "nat-instance-single"
+    nat = comparison.estimates["nat-single"]
+    instance = comparison.estimates["nat-instance-single"]
+    # same DTO (inside the free 100 GB here), no processing charge on the instance
+    assert nat.dto_usd == instance.dto_usd
+    assert nat.variable_usd == 100 * prices.nat_gateway_gb and instance.variable_usd == 0
+
+
+def test_nat_instance_patterns_two_azs(catalog: Catalog, prices: RegionPrices) -> None:
+    topologies = pattern_topologies(2, (), LambdaUsage(), "t4g.micro")
+    single, per_az = topologies["nat-instance-single"], topologies["nat-instance-per-az"]
+    assert (single.nat_instances, single.public_ipv4, single.nat_gateways) == (1, 1, 0)
+    assert (per_az.nat_instances, per_az.public_ipv4) == (2, 2)
+    assert single.nat_instance_size == per_az.nat_instance_size == "t4g.micro"
+    assert single.egress_only_gateways == 1 and single.gateway_endpoints == {"s3", "dynamodb"}
+    doc = compare_patterns(2, {}, prices, catalog, nat_instance_size="t4g.micro").as_json()
+    assert doc["nat_instance_size"] == "t4g.micro"
+    rows = {p["pattern"]: p for p in doc["patterns"]}
+    assert rows["nat-instance-per-az"]["fixed"][0] == {
+        "item": "NAT instance t4g.micro",
+        "count": 2,
+        "azs": None,
+        "usd": "12.26",  # 2 x 0.0084 x 730
+    }
