@@ -16,12 +16,22 @@ import argparse
 import sys
 
 from natless import __version__
-from natless.commands import advise, clean, compare, cost, demo, emulator, package, routes
+from natless.commands import (
+    advise,
+    audit,
+    clean,
+    compare,
+    cost,
+    demo,
+    emulator,
+    package,
+    routes,
+)
 from natless.errors import UserError
 from natless.interrupts import Interrupted, exit_status, interruption, signals_interrupt
 
 # Sub-command modules, in the order `natless -h` lists them.
-COMMANDS = (package, emulator, routes, compare, demo, cost, advise, clean)
+COMMANDS = (package, emulator, routes, compare, demo, cost, advise, audit, clean)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,9 +18,10 @@ moto gaps that natless knows of and deliberately does *not* patch:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import moto.logs.models as logs_models
 from moto.ec2.models.security_groups import SecurityGroupRule
 from moto.ec2.models.subnets import Subnet
 from moto.ec2.models.vpcs import VPCBackend
@@ -29,6 +30,8 @@ from moto.ec2.responses.vpcs import VPCs
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.rds.models import DBParameterGroup
 from moto.s3.models import FakeBucket
+
+from natless.emulator.insights import NotNatless, insights_plan
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,40 @@ def _db_parameter_source() -> None:
     DBParameterGroup.update_parameters = update_parameters
 
 
+def _insights_stats() -> None:
+    """StartQuery/GetQueryResults: run natless's one Logs Insights query (parse, filter, stats).
+
+    moto's Insights (moto/logs/logs_query) knows only ``fields``, ``sort`` and ``limit``: it
+    answers ``parse``/``stats`` with the raw messages, so the audit's Insights path could not
+    run on the emulator. The fix evaluates exactly natless's query shape
+    (:func:`natless.emulator.insights.insights_plan`: a glob ``parse`` of the default flow-log
+    format, a ``filter`` on the NAT addresses, ``stats sum(bytes) by srcaddr, dstaddr`` or by
+    address octets, ``limit``) over the events of the queried groups and window, as moto
+    selects them (epoch seconds, both ends included). Any other query goes to moto unchanged.
+    """
+    original = logs_models.execute_query
+
+    def execute_query(log_groups, query, start_time, end_time):  # type: ignore[no-untyped-def]
+        try:
+            plan = insights_plan(query)
+        except NotNatless:
+            return original(log_groups, query, start_time, end_time)
+
+        def messages() -> Iterator[str]:
+            for group in log_groups:
+                for stream in group.streams.values():
+                    for event in stream.events:
+                        if start_time and event.timestamp < start_time * 1000:
+                            continue
+                        if end_time and event.timestamp > end_time * 1000:
+                            continue
+                        yield event.message
+
+        return plan(messages())
+
+    logs_models.execute_query = execute_query
+
+
 FIXES: tuple[Fix, ...] = (
     Fix(
         "subnet-ipv6-state",
@@ -301,6 +338,12 @@ FIXES: tuple[Fix, ...] = (
         "DB parameters carry no Source, so the provider reads none back",
         "moto/rds/models.py: DBParameterGroup.update_parameters",
         _db_parameter_source,
+    ),
+    Fix(
+        "logs-insights-stats",
+        "Logs Insights runs no parse/filter/stats: natless's query gets raw messages back",
+        "moto/logs/logs_query/__init__.py: execute_query (called from moto/logs/models.py)",
+        _insights_stats,
     ),
 )
 

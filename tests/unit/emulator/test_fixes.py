@@ -6,9 +6,13 @@ tests/emulator/test_emulator.py, against the patched server.)
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import pytest
 from moto import mock_aws
+
+from natless.audit.flowlogs import insights_query
 
 UPSTREAM_FIXED = "upstream moto fixed this gap: drop fix {!r} from natless/emulator/fixes.py"
 
@@ -190,3 +194,33 @@ def test_gap_db_parameters_have_no_source(fake_aws) -> None:
         params = rds.describe_db_parameters(DBParameterGroupName="natless-gap")["Parameters"]
     (force_ssl,) = [p for p in params if p["ParameterName"] == "rds.force_ssl"]
     assert "Source" not in force_ssl, UPSTREAM_FIXED.format("db-parameter-source")
+
+
+def test_gap_logs_insights_runs_no_parse_or_stats(fake_aws) -> None:
+    """moto answers natless's one Insights query with the raw records, not the sums."""
+    record = "2 123456789012 eni-1 10.0.0.9 198.51.100.10 40001 443 6 10 1000 {t} {t} ACCEPT OK"
+    with mock_aws():
+        logs = boto3.client("logs", region_name="us-east-1")
+        logs.create_log_group(logGroupName="flows")
+        logs.create_log_stream(logGroupName="flows", logStreamName="eni-1-all")
+        now = int(time.time())
+        logs.put_log_events(
+            logGroupName="flows",
+            logStreamName="eni-1-all",
+            logEvents=[
+                {"timestamp": (now - 60 + i) * 1000, "message": record.format(t=now - 60)}
+                for i in range(2)
+            ],
+        )
+        query_id = logs.start_query(
+            logGroupName="flows",
+            startTime=now - 3600,
+            endTime=now,
+            queryString=insights_query(["10.0.0.9"]),
+        )["queryId"]
+        rows = logs.get_query_results(queryId=query_id)["results"]
+    assert rows, "moto returned nothing: the gap test no longer sees the query's answer"
+    fields = {cell["field"] for row in rows for cell in row}
+    # Unpatched: one row per record with @ptr (no parse, no stats). Fixed upstream: one row
+    # {srcaddr, dstaddr, bytes: "2000"}.
+    assert "bytes" not in fields, UPSTREAM_FIXED.format("logs-insights-stats")
