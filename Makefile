@@ -21,7 +21,7 @@ COST_TRAFFIC ?= s3=50,dynamodb=20,aws_ipv6=10,internet_ipv6=5
 WORKERS ?= 4
 PYTEST_PARALLEL := -n $(WORKERS) --dist loadgroup
 
-.PHONY: help venv test lint fmt docs scan unit demo e2e cost package profile bench-suite clean
+.PHONY: help venv test lint fmt docs scan unit demo e2e cost package profile bench-suite bench audit-demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -85,6 +85,13 @@ profile: $(STAMP) ## the test suite with per-module times and Terraform processe
 
 bench-suite: $(STAMP) ## profile, then one demo: wall time, tests, applies, demo stage times
 	$(PY) -m tests.tools.profile --demo -- $(PYTEST_PARALLEL) -q
+
+bench: $(RUN_STAMP) ## flow-log streaming (1M records, one CPU) and the lab's build/teardown times (root)
+	$(PY) -m tests.tools.bench_flowlogs
+	$(PY) -m tests.tools.bench_lab
+
+audit-demo: $(RUN_STAMP) ## natless audit against a seeded account on the embedded emulator
+	$(PY) -m tests.tools.audit_demo
 
 clean: ## remove build output, reports and scratch state (not .venv)
 	rm -rf build reports .natless .pytest_cache

@@ -11,6 +11,7 @@ from natless.commands.argtypes import Seconds
 from natless.console.table import aligned
 from natless.deploy.clean import LOCK_WAIT_S, Outcome, clean
 from natless.deploy.workdir import left_behind, work_root
+from natless.net import lab
 
 NAME = "clean"
 HELP = "destroy what killed runs left in their working copies, then remove the copies"
@@ -55,7 +56,11 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"{copy.path}  (made {created}, resources in {where})")
         print(f"{len(copies)} working copies left behind under {work_root()}")
+        for record in lab.left_behind():
+            print(f"lab {record.lab_id} (made {record.created}): {', '.join(record.namespaces)}")
         return 0
+    for line in lab.clean_orphans():  # namespaces of `routes --observe` runs that were killed
+        print(f"natless clean: {line}")
     outcomes = clean(caller_account, lock_wait_s=args.lock_wait)
     if not outcomes:
         print(f"natless clean: nothing left behind under {work_root()}")

@@ -146,7 +146,7 @@ class RouteMatrix:
         }
 
 
-def _target(route: dict[str, Any]) -> Cell:
+def route_target(route: dict[str, Any]) -> Cell:
     if route.get("State") == "blackhole":
         return Cell(UNREACHABLE, "blackhole route")
     gateway = route.get("GatewayId", "")
@@ -178,8 +178,12 @@ def _first_address(net: IPNetwork) -> IPAddress:
     return next(iter(net.hosts()), net.network_address)
 
 
-class _Resolver:
-    """Caches what several rows share: prefix lists, endpoints, security groups."""
+class Reader:
+    """The EC2 reads of the matrix and the lab (:mod:`natless.net.observe`), one place for both.
+
+    Caches what several rows share (prefix lists, endpoints, security groups); route tables and
+    subnets are read afresh on every call, so a lab built after a change sees the change.
+    """
 
     def __init__(self, ec2: Any, region: str) -> None:
         self.ec2 = ec2
@@ -231,6 +235,11 @@ class _Resolver:
             self._groups[group_ids] = found["SecurityGroups"]
         return self._groups[group_ids]
 
+    def subnets(self, subnet_ids: list[str]) -> list[dict[str, Any]]:
+        """The subnets, in a stable order: by availability zone, then ID."""
+        found = self.ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
+        return sorted(found, key=lambda s: (s["AvailabilityZone"], s["SubnetId"]))
+
     def route_table(self, subnet: dict[str, Any]) -> dict[str, Any]:
         explicit = self.ec2.describe_route_tables(
             Filters=[{"Name": "association.subnet-id", "Values": [subnet["SubnetId"]]}]
@@ -272,7 +281,7 @@ def longest_prefix_match(
 
 
 def _undecided_ipv6_endpoint(
-    resolver: _Resolver, dest: Destination, table: dict[str, Any]
+    resolver: Reader, dest: Destination, table: dict[str, Any]
 ) -> tuple[str, str] | None:
     """(why, endpoint id) when an IPv6 service destination cannot be resolved; else None.
 
@@ -310,7 +319,7 @@ def _https_rule(permission: dict[str, Any]) -> bool:
     return int(low) <= HTTPS_PORT <= int(high)
 
 
-def _rule_networks(resolver: _Resolver, permission: dict[str, Any]) -> Iterable[IPNetwork]:
+def rule_networks(resolver: Reader, permission: dict[str, Any]) -> Iterable[IPNetwork]:
     for item in permission.get("IpRanges", []):
         yield ipaddress.ip_network(item["CidrIp"], strict=False)
     for item in permission.get("Ipv6Ranges", []):
@@ -319,7 +328,7 @@ def _rule_networks(resolver: _Resolver, permission: dict[str, Any]) -> Iterable[
         yield from resolver.prefix_list_cidrs(item["PrefixListId"])
 
 
-def egress_allows(resolver: _Resolver, groups: list[dict[str, Any]], address: IPAddress) -> bool:
+def egress_allows(resolver: Reader, groups: list[dict[str, Any]], address: IPAddress) -> bool:
     """Whether some egress rule of ``groups`` allows TCP 443 to ``address``.
 
     Security groups are allow-lists: with several groups, any group's rule is enough. Rules that
@@ -330,25 +339,31 @@ def egress_allows(resolver: _Resolver, groups: list[dict[str, Any]], address: IP
         for permission in group.get("IpPermissionsEgress", []):
             if not _https_rule(permission):
                 continue
-            for net in _rule_networks(resolver, permission):
+            for net in rule_networks(resolver, permission):
                 if net.version == address.version and address in net:
                     return True
     return False
 
 
+def subnet_ipv6(subnet: dict[str, Any]) -> IPNetwork | None:
+    """The subnet's associated IPv6 block (its /64), None without one."""
+    for assoc in subnet.get("Ipv6CidrBlockAssociationSet", []):
+        if assoc.get("Ipv6CidrBlockState", {}).get("State") == "associated":
+            return ipaddress.ip_network(assoc["Ipv6CidrBlock"], strict=False)
+    return None
+
+
 def _resolve_row(
-    resolver: _Resolver, row: Row, subnet: dict[str, Any], table: dict[str, Any]
+    resolver: Reader,
+    row: Row,
+    subnet: dict[str, Any],
+    table: dict[str, Any],
+    destinations: tuple[Destination, ...],
 ) -> None:
     routes = resolver.expand(table)
     groups = resolver.security_groups(row.security_group_ids) if row.security_group_ids else None
-    has_ipv6 = bool(
-        [
-            a
-            for a in subnet.get("Ipv6CidrBlockAssociationSet", [])
-            if a.get("Ipv6CidrBlockState", {}).get("State") == "associated"
-        ]
-    )
-    for dest in DESTINATIONS:
+    has_ipv6 = subnet_ipv6(subnet) is not None
+    for dest in destinations:
         if dest.family == 6 and not row.ipv6_allowed:
             row.cells[dest.key] = Cell(UNREACHABLE, "function: Ipv6AllowedForDualStack is off")
             continue
@@ -367,7 +382,7 @@ def _resolve_row(
             otherwise = "no route at all"
         else:
             net, route = match
-            cell = _target(route)
+            cell = route_target(route)
             destination = route.get("DestinationPrefixListId") or str(net)
             otherwise = f"{destination} -> {cell.target}"
         note = None
@@ -398,11 +413,21 @@ def _resolve_row(
         )
 
 
-def route_matrix(ec2: Any, lambda_client: Any, functions: list[str]) -> RouteMatrix:
-    """Resolve the matrix for the named functions (clients for the same account and region)."""
+def route_matrix(
+    ec2: Any,
+    lambda_client: Any,
+    functions: list[str],
+    destinations: tuple[Destination, ...] = DESTINATIONS,
+    reader: Reader | None = None,
+) -> RouteMatrix:
+    """Resolve the matrix for the named functions (clients for the same account and region).
+
+    ``destinations`` adds columns (the lab's extra destinations); ``reader`` shares its cache
+    with a caller that reads the same account afterwards (the lab).
+    """
     if not functions:
         raise UserError("no functions given: name at least one (--function NAME)")
-    resolver = _Resolver(ec2, ec2.meta.region_name)
+    resolver = reader or Reader(ec2, ec2.meta.region_name)
     rows: list[Row] = []
     for name in functions:
         try:
@@ -413,13 +438,12 @@ def route_matrix(ec2: Any, lambda_client: Any, functions: list[str]) -> RouteMat
         subnet_ids = vpc.get("SubnetIds") or []
         if not subnet_ids:
             row = Row(name, AWS_MANAGED, None, None, None, None)
-            row.cells = {d.key: Cell(AWS_MANAGED, "Lambda-managed network") for d in DESTINATIONS}
+            row.cells = {d.key: Cell(AWS_MANAGED, "Lambda-managed network") for d in destinations}
             rows.append(row)
             continue
         ipv6_allowed = bool(vpc.get("Ipv6AllowedForDualStack"))
         group_ids = tuple(sorted(vpc.get("SecurityGroupIds") or ()))
-        subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
-        for subnet in sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["SubnetId"])):
+        for subnet in resolver.subnets(subnet_ids):
             table = resolver.route_table(subnet)
             row = Row(
                 name,
@@ -430,7 +454,7 @@ def route_matrix(ec2: Any, lambda_client: Any, functions: list[str]) -> RouteMat
                 ipv6_allowed,
                 group_ids,
             )
-            _resolve_row(resolver, row, subnet, table)
+            _resolve_row(resolver, row, subnet, table, destinations)
             rows.append(row)
     if all(row.placement == AWS_MANAGED for row in rows):
         raise UserError(
@@ -438,14 +462,14 @@ def route_matrix(ec2: Any, lambda_client: Any, functions: list[str]) -> RouteMat
             "Lambda-managed network (internet access, no private resources); there are no "
             "subnet routes to resolve. Name a function that has a VPC configuration."
         )
-    return RouteMatrix(DESTINATIONS, rows)
+    return RouteMatrix(destinations, rows)
 
 
 _WITH_ID = (GATEWAY_ENDPOINT, EGRESS_ONLY, NAT, INTERNET_GATEWAY, OTHER)
 _SHOUTED = {UNREACHABLE: "UNREACHABLE", BLACK_HOLE: "BLACK HOLE", UNKNOWN: "UNKNOWN"}
 
 
-def _cell_text(cell: Cell) -> str:
+def cell_text(cell: Cell) -> str:
     """The target's ID where there is one (vpce-, eigw-, nat-, igw- say what it is)."""
     if cell.kind in _WITH_ID and cell.target:
         text = cell.target
@@ -476,5 +500,5 @@ def render(matrix: RouteMatrix) -> str:
         ["route table", *(row.route_table_id or "-" for row in matrix.rows)],
     ]
     for dest in matrix.destinations:
-        lines.append([dest.label, *(_cell_text(row.cells[dest.key]) for row in matrix.rows)])
+        lines.append([dest.label, *(cell_text(row.cells[dest.key]) for row in matrix.rows)])
     return "\n".join([*aligned(header, lines, rule="-"), *notes(matrix)])

@@ -1,0 +1,419 @@
+"""The lab's topology as data: namespaces, veth links, addresses, routes and nftables rules.
+
+Pure: from what the route matrix read (each function subnet's addresses, its expanded route table,
+its security groups' egress rules) to the text the kernel is given (``ip -batch`` lines, an
+``nft -f`` ruleset). :mod:`natless.net.lab` runs it; the unit tests read it.
+
+Topology (one ``fn``/``rt`` pair per row of the matrix, one node per gateway the tables name)::
+
+    fn0 --- rt0 --+-- vpce0 (S3 listeners)        eigw0 --+
+                  +-- vpce1 (DynamoDB listeners)          +-- inet (all listeners)
+                  +-- eigw0 ----------------------------- +
+                  +-- nat0 (snat to a stand-in EIP) ------+
+    fn1 --- rt1 --+-- ...
+
+* ``fn<i>``: the function's addresses (an IPv4 host of the subnet, an IPv6 host of its /64);
+  default routes of both families to its router. It never drops anything itself: a blackhole route
+  or an nftables drop in the sending namespace would fail ``connect()`` at once (EINVAL, EPERM),
+  where a VPC lets the connection hang.
+* ``rt<i>``: the subnet's route table. Routes to a gateway endpoint, egress-only gateway or NAT
+  gateway go to that node; VPC-local routes, blackhole-state routes, targets the lab does not
+  model (internet gateways, peering, transit gateways) and a missing default are ``blackhole``
+  routes: a forwarded packet is discarded without an ICMP error, as the VPC router does. The
+  security groups' egress rules filter packets from the function in its forward chain (drop,
+  silent).
+* ``eigw<j>``: IPv6 only, stateful: replies of outbound connections pass, a new inbound one is
+  dropped.
+* ``nat<j>``: IPv4 source NAT to a stand-in Elastic IP from 203.0.113.0/24 (the emulator's EIPs
+  are not documentation addresses, and an address the lab puts on an interface must be one).
+  NAT64 is not modelled: IPv6 sent to it is discarded.
+* ``vpce<j>``: hosts listeners on the destination addresses the tables send to that endpoint:
+  the regional service reached without the internet node.
+* ``inet``: hosts listeners on every destination address (S3 and DynamoDB too, so a subnet
+  without the endpoint reaches them the long way); one listening socket per upstream interface
+  (SO_BINDTODEVICE) tells which gateway delivered the connection. What it cannot deliver (its
+  own inbound probes to a function no gateway leads back to) goes to ``void``, a namespace that
+  forwards nothing and discards it silently.
+
+Every address the lab invents comes from documentation ranges: link networks from 192.0.2.0/24
+(/31 each) and 2001:db8::/48 (/64 each), Elastic IPs from 203.0.113.0/24, the IPv4-only public
+host at 198.51.100.10. The destinations of the matrix keep their real addresses (AWS prefix-list
+CIDRs, 2600:1f..., 8.8.8.8): they only exist on loopback interfaces of namespaces that have no
+route to the host's interfaces.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from natless.errors import UserError
+from natless.net.routes import (
+    EGRESS_ONLY,
+    GATEWAY_ENDPOINT,
+    NAT,
+    NAT64_PREFIX,
+    IPAddress,
+    IPNetwork,
+    route_target,
+)
+
+LINK_V4 = ipaddress.IPv4Network("192.0.2.0/24")  # a /31 per link
+LINK_V6 = ipaddress.IPv6Network("2001:db8::/48")  # a /64 per link
+EIP_POOL = ipaddress.IPv4Network("203.0.113.0/24")  # stand-in Elastic IPs
+EIP_OFFSET = 10
+PUBLIC_IPV4_ONLY = ipaddress.IPv4Address("198.51.100.10")  # a public host without IPv6
+MAX_LINKS = LINK_V4.num_addresses // 2
+# AWS reserves a subnet's first four addresses (network, router, DNS, future) and its last.
+FUNCTION_HOST_OFFSET = 10
+ROUTER_HOST_OFFSET = 1  # the VPC router's address in every subnet
+LISTEN_PORT = 443
+
+FUNCTION, ROUTER, EIGW, NAT_NODE, ENDPOINT, INTERNET = (
+    "function",
+    "router",
+    "eigw",
+    "nat",
+    "endpoint",
+    "internet",
+)
+INTERNET_NAME = "inet"
+VOID_NAME = VOID = "void"
+TABLE = "natless"
+
+# Route kinds of the matrix that lead to a lab node, and that node's kind and name prefix
+_NODE_OF_KIND = {
+    GATEWAY_ENDPOINT: (ENDPOINT, "vpce"),
+    EGRESS_ONLY: (EIGW, "eigw"),
+    NAT: (NAT_NODE, "nat"),
+}
+
+
+@dataclass(frozen=True)
+class SubnetInput:
+    """One function subnet (a row of the matrix), as the lab needs it."""
+
+    row: int
+    function: str
+    subnet_id: str
+    ipv4: ipaddress.IPv4Network
+    ipv6: ipaddress.IPv6Network | None  # None: the function has no IPv6 address here
+    routes: tuple[tuple[IPNetwork, dict[str, Any]], ...]  # the table, prefix lists expanded
+    egress_rules: tuple[str, ...] | None  # nft rule bodies; None: no security group to enforce
+
+
+@dataclass
+class Node:
+    """A namespace. Its interface to a peer is named after the peer (names are per namespace)."""
+
+    name: str
+    kind: str
+    aws_id: str | None = None
+    loopback: list[str] = field(default_factory=list)  # addresses with prefix length, on lo
+    addresses: list[tuple[str, str]] = field(default_factory=list)  # (interface, address/len)
+    routes: list[str] = field(default_factory=list)  # `ip route replace` arguments
+    nft: str = ""  # an nftables ruleset, "" for none
+    forward: tuple[bool, bool] = (False, False)  # IPv4, IPv6 forwarding
+    listen: dict[str, str] = field(default_factory=dict)  # interface -> label of its peer
+
+    def ip_batch(self) -> list[str]:
+        """The ``ip -batch`` lines that configure this namespace (links already exist)."""
+        lines = ["link set lo up"]
+        lines += [f"address add {a} dev lo" for a in self.loopback]
+        for ifname in dict.fromkeys(i for i, _ in self.addresses):
+            lines.append(f"link set {ifname} up")
+        for ifname, address in self.addresses:
+            nodad = " nodad" if ":" in address else ""
+            lines.append(f"address add {address} dev {ifname}{nodad}")
+        lines += [f"route replace {r}" for r in self.routes]
+        return lines
+
+
+@dataclass(frozen=True)
+class Link:
+    """A veth pair between two namespaces."""
+
+    a: str
+    b: str
+
+
+@dataclass
+class LabPlan:
+    nodes: dict[str, Node]
+    links: list[Link]
+    function_ipv4: dict[int, str]  # row -> the function's IPv4 address
+    function_ipv6: dict[int, str]  # row -> its IPv6 address (rows that have one)
+    eips: dict[str, str]  # NAT gateway id -> its stand-in Elastic IP
+    hosted: dict[str, list[str]]  # node name -> the destination addresses it listens on
+
+    def node_by_aws_id(self, aws_id: str) -> Node | None:
+        return next((n for n in self.nodes.values() if n.aws_id == aws_id), None)
+
+
+# --- security groups -> nftables ----------------------------------------------------------------
+
+_PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp"}
+_PROTOCOLS |= {"icmpv6": "ipv6-icmp", "58": "ipv6-icmp"}
+
+
+def _network_match(net: IPNetwork) -> str:
+    family = "ip" if net.version == 4 else "ip6"
+    if net.prefixlen == 0:
+        return f"meta nfproto ipv{net.version}"
+    return f"{family} daddr {net}"
+
+
+def permission_rules(permission: dict[str, Any], networks: Iterable[IPNetwork]) -> list[str]:
+    """The nft rules (one per network) that accept what one egress permission allows.
+
+    Protocol ``-1`` matches everything; TCP and UDP keep their port range; ICMP matches the
+    protocol only (type and code are not modelled). Rules naming another security group reach no
+    service or internet address (as in :func:`natless.net.routes.egress_allows`): none.
+    """
+    protocol = str(permission.get("IpProtocol", "")).lower()
+    parts: list[str] = []
+    if protocol not in ("-1", "all"):
+        name = _PROTOCOLS.get(protocol, protocol if protocol.isdigit() else None)
+        if name is None:
+            return []
+        parts.append(f"meta l4proto {name}")
+        low, high = permission.get("FromPort"), permission.get("ToPort")
+        ports = (int(low), int(high)) if low is not None and high is not None else None
+        if name in ("tcp", "udp") and ports not in (None, (-1, -1), (0, 65535)):
+            parts.append(f"th dport {low}" if low == high else f"th dport {low}-{high}")
+    return [" ".join([_network_match(net), *parts, "accept"]) for net in networks]
+
+
+def egress_rules(
+    groups: list[dict[str, Any]], networks: Callable[[dict[str, Any]], Iterable[IPNetwork]]
+) -> tuple[str, ...]:
+    """Every accept rule of the groups' egress permissions (any group's rule is enough)."""
+    return tuple(
+        rule
+        for group in groups
+        for permission in group.get("IpPermissionsEgress", [])
+        for rule in permission_rules(permission, networks(permission))
+    )
+
+
+def router_ruleset(function_if: str, rules: tuple[str, ...] | None) -> str:
+    """The router's forward chain: packets from the function pass the security groups' egress
+    rules or are dropped (silently); replies of allowed connections pass (groups are stateful)."""
+    if rules is None:
+        return ""
+    lines = [
+        f"table inet {TABLE} {{",
+        "  chain forward {",
+        "    type filter hook forward priority filter; policy accept;",
+        f'    iifname "{function_if}" jump egress',
+        "  }",
+        "  chain egress {",
+        "    ct state established,related accept",
+        *(f"    {rule}" for rule in rules),
+        "    drop",
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def eigw_ruleset() -> str:
+    """IPv6 only; outbound connections and their replies pass, a new inbound one is dropped."""
+    return (
+        f"table inet {TABLE} {{\n"
+        "  chain forward {\n"
+        "    type filter hook forward priority filter; policy drop;\n"
+        "    ct state established,related accept\n"
+        f'    iifname != "{INTERNET_NAME}" meta nfproto ipv6 accept\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+def nat_ruleset(eip: str) -> str:
+    """IPv4 source NAT to the Elastic IP toward the internet; nothing new comes in."""
+    return (
+        f"table ip {TABLE} {{\n"
+        "  chain postrouting {\n"
+        "    type nat hook postrouting priority srcnat; policy accept;\n"
+        f'    oifname "{INTERNET_NAME}" snat to {eip}\n'
+        "  }\n"
+        "  chain forward {\n"
+        "    type filter hook forward priority filter; policy drop;\n"
+        "    ct state established,related accept\n"
+        f'    iifname != "{INTERNET_NAME}" accept\n'
+        "  }\n"
+        "  chain input {\n"
+        "    type filter hook input priority filter; policy accept;\n"
+        f'    iifname "{INTERNET_NAME}" ct state new drop\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+def _host(net: IPNetwork, offset: int) -> IPAddress:
+    if offset >= net.num_addresses - 1:
+        raise UserError(f"subnet {net} is too small for the lab's addresses")
+    return net.network_address + offset
+
+
+def table_routes(
+    routes: Iterable[tuple[IPNetwork, dict[str, Any]]], via: Callable[[str, int], str | None]
+) -> list[str]:
+    """A route table as ``ip route replace`` arguments.
+
+    ``via(aws_id, family)`` gives the next hop toward a gateway node ("ADDRESS dev IF") or None
+    when the lab has no such node. Everything else, and a missing default, is a blackhole route.
+    """
+    out: list[str] = []
+    defaults = {4: False, 6: False}
+    for net, route in routes:
+        if net.prefixlen == 0:
+            defaults[net.version] = True
+        cell = route_target(route)
+        hop = via(cell.target, net.version) if cell.kind in _NODE_OF_KIND and cell.target else None
+        out.append(f"{net} via {hop}" if hop else f"blackhole {net}")
+    return [f"blackhole {d}" for d, v in (("0.0.0.0/0", 4), ("::/0", 6)) if not defaults[v]] + out
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {INTERNET_NAME: Node(INTERNET_NAME, INTERNET)}
+        self.links: list[Link] = []
+        self.link_addr: dict[tuple[str, str], tuple[str, str]] = {}  # (node, peer) -> v4, v6
+        self.by_aws_id: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.pool_links = 0  # links numbered from the documentation ranges
+
+    def gateway(self, kind: str, aws_id: str) -> Node:
+        if aws_id not in self.by_aws_id:
+            node_kind, prefix = _NODE_OF_KIND[kind]
+            index = self.counts.get(prefix, 0)
+            self.counts[prefix] = index + 1
+            node = Node(f"{prefix}{index}", node_kind, aws_id)
+            self.nodes[node.name] = node
+            self.by_aws_id[aws_id] = node.name
+        return self.nodes[self.by_aws_id[aws_id]]
+
+    def link(self, a: str, b: str) -> None:
+        """A veth a<->b with a /31 and a /64 from the documentation ranges."""
+        if (a, b) in self.link_addr:
+            return
+        k = self.pool_links
+        self.pool_links += 1
+        if k >= MAX_LINKS:
+            raise UserError(f"the lab needs more than {MAX_LINKS} links; name fewer functions")
+        v4 = (LINK_V4.network_address + 2 * k, LINK_V4.network_address + 2 * k + 1)
+        v6net = ipaddress.IPv6Network((int(LINK_V6.network_address) + (k << 64), 64))
+        v6 = (v6net.network_address + 1, v6net.network_address + 2)
+        self.links.append(Link(a, b))
+        self.link_addr[(a, b)] = (str(v4[0]), str(v6[0]))
+        self.link_addr[(b, a)] = (str(v4[1]), str(v6[1]))
+        self.nodes[a].addresses += [(b, f"{v4[0]}/31"), (b, f"{v6[0]}/64")]
+        self.nodes[b].addresses += [(a, f"{v4[1]}/31"), (a, f"{v6[1]}/64")]
+
+    def hop(self, frm: str, to: str, family: int) -> str:
+        """The next hop on frm's link to ``to``: "ADDRESS dev IF"."""
+        v4, v6 = self.link_addr[(to, frm)]
+        return f"{v4 if family == 4 else v6} dev {to}"
+
+
+def plan_lab(subnets: list[SubnetInput], destinations: Iterable[IPAddress]) -> LabPlan:
+    """The lab for these function subnets, listening on ``destinations`` (port 443)."""
+    b = _Builder()
+    fn4: dict[int, str] = {}
+    fn6: dict[int, str] = {}
+    served: dict[str, list[IPNetwork]] = {}  # gateway endpoint node -> networks routed to it
+    behind: dict[str, list[tuple[str, int]]] = {}  # gateway node -> (router, row) using it
+    for s in subnets:
+        fn, rt = f"fn{s.row}", f"rt{s.row}"
+        b.nodes[fn] = Node(fn, FUNCTION, s.subnet_id, listen={rt: "function"})
+        b.nodes[rt] = Node(rt, ROUTER, s.subnet_id, forward=(True, True))
+        b.links.append(Link(fn, rt))
+        offset = FUNCTION_HOST_OFFSET + s.row
+        fn4[s.row] = str(_host(s.ipv4, offset))
+        router4 = _host(s.ipv4, ROUTER_HOST_OFFSET)
+        b.nodes[fn].addresses.append((rt, f"{fn4[s.row]}/{s.ipv4.prefixlen}"))
+        b.nodes[rt].addresses.append((fn, f"{router4}/{s.ipv4.prefixlen}"))
+        b.nodes[fn].routes.append(f"default via {router4} dev {rt}")
+        if s.ipv6 is not None:
+            fn6[s.row] = str(_host(s.ipv6, offset))
+            router6 = _host(s.ipv6, ROUTER_HOST_OFFSET)
+            b.nodes[fn].addresses.append((rt, f"{fn6[s.row]}/{s.ipv6.prefixlen}"))
+            b.nodes[rt].addresses.append((fn, f"{router6}/{s.ipv6.prefixlen}"))
+            b.nodes[fn].routes.append(f"default via {router6} dev {rt}")
+        for net, route in s.routes:
+            cell = route_target(route)
+            if cell.kind in _NODE_OF_KIND and cell.target:
+                gw = b.gateway(cell.kind, cell.target)
+                b.link(rt, gw.name)
+                if (rt, s.row) not in behind.setdefault(gw.name, []):
+                    behind[gw.name].append((rt, s.row))
+                if gw.kind == ENDPOINT:
+                    served.setdefault(gw.name, []).append(net)
+
+        def via(aws_id: str, family: int, rt: str = rt) -> str | None:
+            name = b.by_aws_id.get(aws_id)
+            return b.hop(rt, name, family) if name else None
+
+        b.nodes[rt].routes += table_routes(s.routes, via)
+        b.nodes[rt].nft = router_ruleset(fn, s.egress_rules)
+
+    eips: dict[str, str] = {}
+    inet = b.nodes[INTERNET_NAME]
+    gateways = [n for n in b.nodes.values() if n.kind in (EIGW, NAT_NODE, ENDPOINT)]
+    for gw in gateways:
+        for rt, row in behind.get(gw.name, []):  # return routes to each function behind it
+            if gw.kind != EIGW:
+                gw.routes.append(f"{fn4[row]}/32 via {b.hop(gw.name, rt, 4)}")
+            if row in fn6 and gw.kind != NAT_NODE:
+                gw.routes.append(f"{fn6[row]}/128 via {b.hop(gw.name, rt, 6)}")
+        if gw.kind == ENDPOINT:
+            gw.routes += ["blackhole 0.0.0.0/0", "blackhole ::/0"]
+            gw.listen = {rt: gw.aws_id or gw.name for rt, _ in behind.get(gw.name, [])}
+            continue
+        b.link(gw.name, INTERNET_NAME)
+        inet.listen[gw.name] = gw.aws_id or gw.name
+        if gw.kind == EIGW:
+            gw.forward = (False, True)
+            gw.routes += ["blackhole 0.0.0.0/0", f"::/0 via {b.hop(gw.name, INTERNET_NAME, 6)}"]
+            gw.nft = eigw_ruleset()
+            for _, row in behind.get(gw.name, []):
+                if row in fn6:
+                    inet.routes.append(f"{fn6[row]}/128 via {b.hop(INTERNET_NAME, gw.name, 6)}")
+        else:
+            eip = str(EIP_POOL.network_address + EIP_OFFSET + len(eips))
+            eips[gw.aws_id or gw.name] = eip
+            gw.forward = (True, False)
+            gw.loopback.append(f"{eip}/32")
+            gw.routes += [f"0.0.0.0/0 via {b.hop(gw.name, INTERNET_NAME, 4)}", "blackhole ::/0"]
+            gw.nft = nat_ruleset(eip)
+            inet.routes.append(f"{eip}/32 via {b.hop(INTERNET_NAME, gw.name, 4)}")
+    # The internet node's own connections (inbound probes) must not meet a blackhole route,
+    # which fails them at once (EINVAL): what it cannot deliver goes to the "void" node, which
+    # forwards nothing and discards it silently, so the connection hangs as it would.
+    void = Node(VOID_NAME, VOID, routes=["blackhole 0.0.0.0/0", "blackhole ::/0"])
+    b.nodes[VOID_NAME] = void
+    b.link(INTERNET_NAME, VOID_NAME)
+    inet.routes += [
+        f"0.0.0.0/0 via {b.hop(INTERNET_NAME, VOID_NAME, 4)}",
+        f"::/0 via {b.hop(INTERNET_NAME, VOID_NAME, 6)}",
+    ]
+
+    hosted: dict[str, list[str]] = {}
+    for address in dict.fromkeys(destinations):
+        if address in NAT64_PREFIX:
+            continue  # a synthesised address: only a NAT64 translator would reach it
+        prefix = 32 if address.version == 4 else 128
+        hosted.setdefault(INTERNET_NAME, []).append(str(address))
+        inet.loopback.append(f"{address}/{prefix}")
+        for name, nets in served.items():
+            if any(n.version == address.version and address in n for n in nets):
+                hosted.setdefault(name, []).append(str(address))
+                b.nodes[name].loopback.append(f"{address}/{prefix}")
+    return LabPlan(b.nodes, b.links, fn4, fn6, eips, hosted)

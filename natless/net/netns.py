@@ -1,0 +1,166 @@
+"""Network namespaces from Python: what the lab needs installed, `ip` and `nft`, and a thread that
+works inside a namespace.
+
+Everything runs without ``ip netns exec``: a short-lived thread enters the namespace with
+setns(2) (network namespaces are per thread, so the rest of the process stays where it is) and
+runs the callable given; the sockets it makes belong to that namespace for life, and the
+processes it starts (``ip -batch``, ``nft -f``) are born in it. No process of the lab outlives
+the call that started it, so the only things a killed run can leave behind are namespaces.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from natless.errors import UserError
+from natless.interrupts import deferred
+
+T = TypeVar("T")
+
+NETNS_DIR = Path("/run/netns")  # where `ip netns add` names its namespaces
+CLONE_NEWNET = 0x40000000
+COMMAND_TIMEOUT_S = 60.0
+PACKAGE = "nftables"
+INSTALL_HINT = (
+    "the lab needs root, iproute2 (`ip netns`) and nftables (Debian/Ubuntu: `sudo apt-get "
+    "install nftables iproute2`); run it as root on Linux"
+)
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+class LabError(UserError):
+    """The kernel or a tool refused part of the lab (the message says which and why)."""
+
+
+def _install(package: str) -> None:
+    """``apt-get update`` + ``apt-get install PACKAGE`` (root only), as for PostgreSQL."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", package],
+    ):
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if proc.returncode != 0:
+            tail = "\n  ".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
+            raise UserError(f"`{' '.join(command)}` failed:\n  {tail}\n{INSTALL_HINT}")
+
+
+def require_lab_tools() -> None:
+    """Root, Linux, ``ip`` with network namespaces and ``nft``; installs nftables with apt-get
+    when it is missing and we are root. A UserError says what is missing otherwise."""
+    if not sys.platform.startswith("linux"):
+        raise UserError(f"the lab needs Linux network namespaces, not {sys.platform}")
+    if os.geteuid() != 0:
+        raise UserError(f"the lab needs root (network namespaces, nftables): {INSTALL_HINT}")
+    if shutil.which("ip") is None:
+        raise UserError(f"`ip` (iproute2) is not on PATH: {INSTALL_HINT}")
+    probe = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        raise UserError(f"`ip netns list` failed ({probe.stderr.strip()}): {INSTALL_HINT}")
+    if shutil.which("nft") is None:
+        if shutil.which("apt-get") is None:
+            raise UserError(f"`nft` (nftables) is not on PATH: {INSTALL_HINT}")
+        _install(PACKAGE)
+        if shutil.which("nft") is None:
+            raise UserError(f"`nft` is still missing after installing {PACKAGE}: {INSTALL_HINT}")
+
+
+def run(command: list[str], stdin: str = "", what: str = "") -> None:
+    """Run a command (in the calling thread's namespace); a LabError with its stderr on failure."""
+    proc = subprocess.run(
+        command,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise LabError(f"{what or ' '.join(command)}: {proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def ip_batch(lines: Iterable[str], what: str, force: bool = False) -> None:
+    """One ``ip -batch`` process for many commands (``-force``: go on after an error)."""
+    text = "\n".join(lines) + "\n"
+    run(["ip", *(["-force"] if force else []), "-batch", "-"], text, what)
+
+
+def existing(names: Iterable[str]) -> list[str]:
+    return [n for n in names if (NETNS_DIR / n).exists()]
+
+
+def delete_namespaces(names: Iterable[str]) -> None:
+    """Delete the named namespaces that exist (their veth ends go with them)."""
+    found = existing(names)
+    if found:
+        ip_batch([f"netns delete {n}" for n in found], "deleting namespaces", force=True)
+
+
+def in_netns(name: str, func: Callable[[], T]) -> T:
+    """``func()`` in a thread that has entered namespace ``name``; its result or its exception."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def enter_and_run() -> None:
+        try:
+            fd = os.open(NETNS_DIR / name, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if _LIBC.setns(fd, CLONE_NEWNET) != 0:
+                    code = ctypes.get_errno()
+                    raise LabError(f"setns into {name}: {os.strerror(code)}")
+            finally:
+                os.close(fd)
+            result.append(func())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=enter_and_run, name=f"netns-{name}", daemon=True)
+    with deferred():
+        thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def in_each_netns(work: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Like :func:`in_netns` for several namespaces at once (one thread each, in parallel)."""
+    results: dict[str, T] = {}
+    failures: list[BaseException] = []
+
+    def one(name: str, func: Callable[[], T]) -> None:
+        try:
+            results[name] = in_netns(name, func)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=one, args=item, daemon=True) for item in work.items()]
+    with deferred():
+        for thread in threads:
+            thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return results
+
+
+def write_sysctls(values: dict[str, str]) -> None:
+    """Write net.* sysctls of the calling thread's namespace (/proc/sys/net is per namespace)."""
+    for key, value in values.items():
+        path = Path("/proc/sys") / key.replace(".", "/")
+        try:
+            path.write_text(value)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise LabError(f"sysctl {key}={value}: {exc.strerror}") from None

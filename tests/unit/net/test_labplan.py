@@ -1,0 +1,344 @@
+"""The lab's plan as data: route tables as `ip route` arguments, security groups as nftables rules,
+the nodes a pair of subnets needs, and the addresses the lab invents (documentation ranges)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from typing import Any
+
+import pytest
+
+from natless.errors import UserError
+from natless.net.lab import Lab, clean_orphans, left_behind, process_start
+from natless.net.labplan import (
+    EIGW,
+    ENDPOINT,
+    FUNCTION,
+    INTERNET,
+    NAT_NODE,
+    PUBLIC_IPV4_ONLY,
+    ROUTER,
+    SubnetInput,
+    egress_rules,
+    permission_rules,
+    plan_lab,
+    router_ruleset,
+    table_routes,
+)
+from natless.net.observe import FAILS_FAST, expected, expected_inbound
+from natless.net.routes import (
+    BLACK_HOLE,
+    DESTINATIONS,
+    EGRESS_ONLY,
+    GATEWAY_ENDPOINT,
+    INTERNET_GATEWAY,
+    NAT,
+    SG_BLOCKS,
+    UNREACHABLE,
+    Cell,
+    Row,
+)
+
+n = ipaddress.ip_network
+LOCAL4 = (n("10.0.0.0/16"), {"GatewayId": "local"})
+LOCAL6 = (n("2600:1f18:1::/56"), {"GatewayId": "local"})
+EIGW6 = (n("::/0"), {"EgressOnlyInternetGatewayId": "eigw-1"})
+S3 = (n("52.216.0.0/15"), {"GatewayId": "vpce-s3", "DestinationPrefixListId": "pl-s3"})
+DDB = (n("52.94.0.0/22"), {"GatewayId": "vpce-ddb", "DestinationPrefixListId": "pl-ddb"})
+NAT4 = (n("0.0.0.0/0"), {"NatGatewayId": "nat-1"})
+DESTS = [
+    ipaddress.ip_address(a)
+    for a in ("52.216.0.1", "52.94.0.1", "8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808")
+]
+DESTS.append(PUBLIC_IPV4_ONLY)
+
+
+def _via(aws_id: str, family: int) -> str | None:
+    return {"eigw-1": "2001:db8::2 dev eigw0", "vpce-s3": "192.0.2.3 dev vpce0"}.get(aws_id)
+
+
+def test_a_table_without_defaults_gets_blackholes_and_local_routes_are_blackholes() -> None:
+    assert table_routes([LOCAL4, LOCAL6, EIGW6, S3], _via) == [
+        "blackhole 0.0.0.0/0",
+        "blackhole 10.0.0.0/16",
+        "blackhole 2600:1f18:1::/56",
+        "::/0 via 2001:db8::2 dev eigw0",
+        "52.216.0.0/15 via 192.0.2.3 dev vpce0",
+    ]
+
+
+def test_unmodelled_targets_and_blackhole_routes_discard() -> None:
+    routes = [
+        (n("0.0.0.0/0"), {"GatewayId": "igw-1"}),
+        (n("::/0"), {"GatewayId": "igw-1"}),
+        (n("10.9.0.0/16"), {"VpcPeeringConnectionId": "pcx-1"}),
+        (n("52.216.0.0/15"), {"GatewayId": "vpce-s3", "State": "blackhole"}),
+    ]
+    assert table_routes(routes, _via) == [
+        "blackhole 0.0.0.0/0",
+        "blackhole ::/0",
+        "blackhole 10.9.0.0/16",
+        "blackhole 52.216.0.0/15",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("permission", "networks", "rules"),
+    [
+        (
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443},
+            ["0.0.0.0/0", "::/0"],
+            [
+                "meta nfproto ipv4 meta l4proto tcp th dport 443 accept",
+                "meta nfproto ipv6 meta l4proto tcp th dport 443 accept",
+            ],
+        ),
+        ({"IpProtocol": "-1"}, ["10.0.0.0/8"], ["ip daddr 10.0.0.0/8 accept"]),
+        (
+            {"IpProtocol": "6", "FromPort": 1024, "ToPort": 65535},
+            ["2001:db8::/32"],
+            ["ip6 daddr 2001:db8::/32 meta l4proto tcp th dport 1024-65535 accept"],
+        ),
+        (
+            {"IpProtocol": "udp", "FromPort": 0, "ToPort": 65535},
+            ["0.0.0.0/0"],
+            ["meta nfproto ipv4 meta l4proto udp accept"],
+        ),
+        (
+            {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1},
+            ["0.0.0.0/0"],
+            ["meta nfproto ipv4 meta l4proto icmp accept"],
+        ),
+        ({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}, [], []),  # group references only
+        ({"IpProtocol": "gre-or-so"}, ["0.0.0.0/0"], []),
+    ],
+)
+def test_egress_permissions_as_nft_rules(
+    permission: dict[str, Any], networks: list[str], rules: list[str]
+) -> None:
+    assert permission_rules(permission, [n(x) for x in networks]) == rules
+
+
+def _networks(permission: dict[str, Any]) -> list[Any]:
+    out = [n(r["CidrIp"]) for r in permission.get("IpRanges", [])]
+    out += [n(r["CidrIpv6"]) for r in permission.get("Ipv6Ranges", [])]
+    lists = {"pl-s3": ["52.216.0.0/15", "3.5.0.0/19"]}
+    for ref in permission.get("PrefixListIds", []):
+        out += [n(c) for c in lists[ref["PrefixListId"]]]
+    return out
+
+
+def test_a_group_without_ipv6_egress_drops_ipv6_and_prefix_lists_expand() -> None:
+    groups = [
+        {
+            "IpPermissionsEgress": [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                }
+            ]
+        },
+        {
+            "IpPermissionsEgress": [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "PrefixListIds": [{"PrefixListId": "pl-s3"}],
+                    "UserIdGroupPairs": [{"GroupId": "sg-other"}],
+                }
+            ]
+        },
+    ]
+    rules = egress_rules(groups, _networks)
+    assert rules == (
+        "meta nfproto ipv4 meta l4proto tcp th dport 443 accept",
+        "ip daddr 52.216.0.0/15 meta l4proto tcp th dport 443 accept",
+        "ip daddr 3.5.0.0/19 meta l4proto tcp th dport 443 accept",
+    )
+    assert not any("ipv6" in r or "ip6" in r for r in rules)  # IPv6 falls to the drop
+    ruleset = router_ruleset("fn0", rules)
+    lines = [line.strip() for line in ruleset.splitlines()]
+    assert 'iifname "fn0" jump egress' in lines
+    egress = lines[lines.index("chain egress {") + 1 :]
+    assert egress[0] == "ct state established,related accept"
+    assert egress[1:4] == list(rules)
+    assert egress[4] == "drop"
+
+
+def test_no_group_no_filter_and_a_group_without_egress_drops_all() -> None:
+    assert router_ruleset("fn0", None) == ""
+    lines = [line.strip() for line in router_ruleset("fn0", ()).splitlines()]
+    assert lines[lines.index("chain egress {") + 1 :][:2] == [
+        "ct state established,related accept",
+        "drop",
+    ]
+
+
+def _subnets() -> list[SubnetInput]:
+    egress_only = (LOCAL4, LOCAL6, EIGW6, S3, DDB)
+    return [
+        SubnetInput(0, "f", "subnet-a", n("10.0.1.0/24"), n("2600:1f18:1:1::/64"), egress_only, ()),
+        SubnetInput(
+            1, "f", "subnet-b", n("10.0.2.0/24"), None, (*egress_only, NAT4), None
+        ),  # no IPv6 address (Ipv6AllowedForDualStack off)
+    ]
+
+
+def test_plan_of_two_subnets() -> None:
+    plan = plan_lab(_subnets(), DESTS)
+    kinds = {name: node.kind for name, node in plan.nodes.items()}
+    assert kinds == {
+        "inet": INTERNET,
+        "fn0": FUNCTION,
+        "rt0": ROUTER,
+        "eigw0": EIGW,
+        "vpce0": ENDPOINT,
+        "vpce1": ENDPOINT,
+        "fn1": FUNCTION,
+        "rt1": ROUTER,
+        "nat0": NAT_NODE,
+        "void": "void",
+    }
+    assert plan.function_ipv4 == {0: "10.0.1.10", 1: "10.0.2.11"}
+    assert plan.function_ipv6 == {0: "2600:1f18:1:1::a"}
+    fn1 = plan.nodes["fn1"]
+    assert fn1.routes == ["default via 10.0.2.1 dev rt1"]  # no IPv6: no IPv6 default
+    assert plan.nodes["rt1"].routes == [
+        "blackhole 10.0.0.0/16",
+        "blackhole 2600:1f18:1::/56",
+        "::/0 via 2001:db8:0:3::2 dev eigw0",
+        "52.216.0.0/15 via 192.0.2.9 dev vpce0",
+        "52.94.0.0/22 via 192.0.2.11 dev vpce1",
+        "0.0.0.0/0 via 192.0.2.13 dev nat0",
+    ]
+    assert "blackhole 0.0.0.0/0" in plan.nodes["rt0"].routes
+    assert not any(r.startswith("0.0.0.0/0") for r in plan.nodes["rt0"].routes)
+    assert any(r.startswith("0.0.0.0/0 via 192.0.2.") for r in plan.nodes["rt1"].routes)
+    # who listens on what
+    assert plan.hosted["vpce0"] == ["52.216.0.1"] and plan.hosted["vpce1"] == ["52.94.0.1"]
+    assert "64:ff9b::808:808" not in plan.hosted["inet"]
+    assert set(plan.hosted["inet"]) == {str(a) for a in DESTS} - {"64:ff9b::808:808"}
+    assert plan.nodes["inet"].listen == {"eigw0": "eigw-1", "nat0": "nat-1"}
+    assert plan.nodes["vpce0"].listen == {"rt0": "vpce-s3", "rt1": "vpce-s3"}
+    # the gateways
+    assert plan.nodes["eigw0"].forward == (False, True)
+    assert plan.nodes["nat0"].forward == (True, False)
+    assert plan.eips == {"nat-1": "203.0.113.10"}
+    assert 'oifname "inet" snat to 203.0.113.10' in plan.nodes["nat0"].nft
+    assert 'iifname != "inet" meta nfproto ipv6 accept' in plan.nodes["eigw0"].nft
+    assert "policy drop" in plan.nodes["eigw0"].nft
+    assert plan.nodes["rt0"].nft and plan.nodes["rt1"].nft == ""
+    # the internet knows its way back to the function's IPv6 address and the EIP only
+    assert plan.nodes["inet"].routes == [
+        "2600:1f18:1:1::a/128 via 2001:db8:0:7::1 dev eigw0",
+        "203.0.113.10/32 via 192.0.2.16 dev nat0",
+        "0.0.0.0/0 via 192.0.2.19 dev void",
+        "::/0 via 2001:db8:0:9::2 dev void",
+    ]
+    assert plan.nodes["void"].routes == ["blackhole 0.0.0.0/0", "blackhole ::/0"]
+    assert plan.nodes["void"].forward == (False, False)
+
+
+def test_invented_addresses_come_from_documentation_ranges() -> None:
+    plan = plan_lab(_subnets(), DESTS)
+    documentation = [n(x) for x in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+    documentation.append(n("2001:db8::/32"))
+    vpc = [n("10.0.0.0/16"), n("2600:1f18:1::/56")]
+    destinations = {str(a) for a in DESTS}
+    for node in plan.nodes.values():
+        for _, address in node.addresses:
+            iface = ipaddress.ip_interface(address)
+            assert any(iface.ip in net for net in documentation + vpc), (node.name, address)
+        for address in node.loopback:
+            ip = ipaddress.ip_interface(address).ip
+            assert str(ip) in destinations or any(ip in net for net in documentation), address
+
+
+def test_a_subnet_too_small_for_the_function_address() -> None:
+    tiny = SubnetInput(0, "f", "subnet-t", n("10.0.0.0/29"), None, (LOCAL4,), None)
+    with pytest.raises(UserError, match="too small"):
+        plan_lab([tiny], [])
+
+
+def test_ip_batch_of_a_node() -> None:
+    lines = plan_lab(_subnets(), DESTS).nodes["fn0"].ip_batch()
+    assert lines == [
+        "link set lo up",
+        "link set rt0 up",
+        "address add 10.0.1.10/24 dev rt0",
+        "address add 2600:1f18:1:1::a/64 dev rt0 nodad",
+        "route replace default via 10.0.1.1 dev rt0",
+        "route replace default via 2600:1f18:1:1::1 dev rt0",
+    ]
+
+
+# --- what a computed cell predicts ---------------------------------------------------------------
+
+BY_KEY = {d.key: d for d in DESTINATIONS}
+
+
+@pytest.mark.parametrize(
+    ("cell", "key", "has_ipv6", "want"),
+    [
+        (Cell(GATEWAY_ENDPOINT, "vpce-1"), "s3-ipv4", True, "vpce-1"),
+        (Cell(EGRESS_ONLY, "eigw-1"), "internet-ipv6", True, "eigw-1"),
+        (Cell(EGRESS_ONLY, "eigw-1"), "internet-ipv6", False, FAILS_FAST),
+        (Cell(NAT, "nat-1"), "internet-ipv4", True, "nat-1"),
+        (Cell(NAT, "nat-1"), "nat64", True, None),  # NAT64 is not modelled
+        (Cell(UNREACHABLE, "no matching route"), "internet-ipv4", True, "timed out"),
+        (Cell(BLACK_HOLE, "eigw-1"), "nat64", True, "timed out"),
+        (Cell(GATEWAY_ENDPOINT, "vpce-1", security_group=SG_BLOCKS), "s3-ipv4", True, "timed out"),
+        (Cell(INTERNET_GATEWAY, "igw-1"), "internet-ipv4", True, None),
+    ],
+)
+def test_expected_observation(cell: Cell, key: str, has_ipv6: bool, want: str | None) -> None:
+    assert expected(cell, BY_KEY[key], has_ipv6) == want
+
+
+def test_inbound_is_expected_dropped_behind_an_egress_only_gateway_only() -> None:
+    row = Row("f", "vpc", "subnet-a", "us-east-1a", "rtb-1", True)
+    row.cells["internet-ipv6"] = Cell(EGRESS_ONLY, "eigw-1")
+    assert expected_inbound(row) == "timed out"
+    row.cells["internet-ipv6"] = Cell(INTERNET_GATEWAY, "igw-1")
+    assert expected_inbound(row) is None
+
+
+def test_not_root_is_a_user_error(monkeypatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(UserError, match="the lab needs root"), Lab.running(plan_lab([], [])):
+        pytest.fail("no lab without root")
+
+
+def test_a_bad_prefix_is_a_user_error() -> None:
+    with (
+        pytest.raises(UserError, match="lab prefix 'Bad-Prefix'"),
+        Lab.running(plan_lab([], []), prefix="Bad-Prefix"),
+    ):
+        pytest.fail("no lab with that prefix")
+
+
+# --- labs left behind ----------------------------------------------------------------------------
+
+
+def _record(state_dir: Any, lab_id: str, pid: int, start: str | None) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    names = [f"nlu{lab_id}-fn0", f"nlu{lab_id}-rt0"]  # never created
+    doc = {"pid": pid, "pid_start": start, "lab_id": lab_id, "namespaces": names, "created": "x"}
+    (state_dir / f"{lab_id}.json").write_text(json.dumps(doc))
+
+
+def test_only_labs_whose_owner_is_gone_are_left_behind(tmp_path) -> None:
+    state_dir = tmp_path / "labs"
+    me = os.getpid()
+    _record(state_dir, "aaaaaa", me, process_start(me))  # alive: this process
+    _record(state_dir, "bbbbbb", me, "0")  # this pid, another start: the owner is gone
+    (state_dir / "cccccc.json").write_text("{")  # half written by a lab starting now
+    assert [r.lab_id for r in left_behind(state_dir)] == ["bbbbbb"]
+    (done,) = clean_orphans(state_dir)
+    assert done.startswith(f"lab bbbbbb (made x by pid {me}, which is gone): 0 namespaces")
+    assert sorted(p.name for p in state_dir.iterdir()) == ["aaaaaa.json", "cccccc.json"]
