@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import os
 import shutil
 import subprocess
@@ -30,6 +31,10 @@ NETNS_DIR = Path("/run/netns")  # where `ip netns add` names its namespaces
 CLONE_NEWNET = 0x40000000
 COMMAND_TIMEOUT_S = 60.0
 PACKAGE = "nftables"
+# One installer at a time: parallel processes (test workers, two natless runs) that all find
+# nft missing would otherwise race for apt's locks, and all but one fail.
+INSTALL_LOCK = Path("/run/lock/natless-apt.lock")
+APT_LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=300"]  # and wait for other apt users (PostgreSQL's)
 INSTALL_HINT = (
     "the lab needs root, iproute2 (`ip netns`) and nftables (Debian/Ubuntu: `sudo apt-get "
     "install nftables iproute2`); run it as root on Linux"
@@ -42,17 +47,23 @@ class LabError(UserError):
     """The kernel or a tool refused part of the lab (the message says which and why)."""
 
 
-def _install(package: str) -> None:
-    """``apt-get update`` + ``apt-get install PACKAGE`` (root only), as for PostgreSQL."""
+def _install(package: str, command: str) -> None:
+    """``apt-get update`` + ``apt-get install PACKAGE`` (root only), as for PostgreSQL, unless
+    ``command`` appeared while this process waited for another one's install."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", package],
-    ):
-        proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        if proc.returncode != 0:
-            tail = "\n  ".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
-            raise UserError(f"`{' '.join(command)}` failed:\n  {tail}\n{INSTALL_HINT}")
+    INSTALL_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with INSTALL_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shutil.which(command) is not None:
+            return
+        for argv in (
+            ["apt-get", *APT_LOCK_WAIT, "update"],
+            ["apt-get", *APT_LOCK_WAIT, "install", "-y", "--no-install-recommends", package],
+        ):
+            proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+            if proc.returncode != 0:
+                tail = "\n  ".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
+                raise UserError(f"`{' '.join(argv)}` failed:\n  {tail}\n{INSTALL_HINT}")
 
 
 def require_lab_tools() -> None:
@@ -70,7 +81,7 @@ def require_lab_tools() -> None:
     if shutil.which("nft") is None:
         if shutil.which("apt-get") is None:
             raise UserError(f"`nft` (nftables) is not on PATH: {INSTALL_HINT}")
-        _install(PACKAGE)
+        _install(PACKAGE, "nft")
         if shutil.which("nft") is None:
             raise UserError(f"`nft` is still missing after installing {PACKAGE}: {INSTALL_HINT}")
 

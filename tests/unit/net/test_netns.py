@@ -1,0 +1,51 @@
+"""natless.net.netns: installing nftables is one install however many processes find it missing
+(parallel test workers, two natless runs), and it waits for apt's locks instead of failing."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from natless.net import netns
+
+
+def test_parallel_installs_run_apt_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    installed = threading.Event()
+    calls: list[list[str]] = []
+
+    def which(command: str) -> str | None:
+        return "/usr/sbin/nft" if command == "nft" and installed.is_set() else None
+
+    def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append(argv)
+        if "install" in argv:
+            time.sleep(0.3)  # the others reach the lock meanwhile
+            installed.set()
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    monkeypatch.setattr(netns, "INSTALL_LOCK", tmp_path / "apt.lock")
+    monkeypatch.setattr(netns.shutil, "which", which)
+    monkeypatch.setattr(netns.subprocess, "run", run)
+    workers = [threading.Thread(target=netns._install, args=("nftables", "nft")) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    assert [argv[-1] for argv in calls] == ["update", "nftables"]
+    assert all("DPkg::Lock::Timeout=300" in argv for argv in calls)
+
+
+def test_a_failed_install_says_how(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 100, "", "E: Unable to locate package nftables")
+
+    monkeypatch.setattr(netns, "INSTALL_LOCK", tmp_path / "apt.lock")
+    monkeypatch.setattr(netns.shutil, "which", lambda command: None)
+    monkeypatch.setattr(netns.subprocess, "run", run)
+    with pytest.raises(netns.UserError, match="Unable to locate package nftables") as err:
+        netns._install("nftables", "nft")
+    assert "apt-get install nftables" in str(err.value)
