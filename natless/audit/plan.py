@@ -647,6 +647,10 @@ def _dual_stack_step(
         "calls keep working while the functions move; in each function set "
         "ipv6_allowed_for_dual_stack = true and allow ::/0 on 443 in its security group"
     )
+    evidence.append(
+        "give the new route tables (the module's private_route_table_ids) the S3 and DynamoDB "
+        "gateway endpoints too: modules/vpc-endpoints route_table_ids"
+    )
     action = "add IPv6 to" if not vpc.ipv6_cidrs else "add dual-stack subnets to"
     return Step(
         key="dual-stack",

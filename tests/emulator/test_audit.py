@@ -247,9 +247,11 @@ def test_vpc_without_flow_logs_says_how_to_turn_them_on(emulator: Any, account: 
 @dataclass(frozen=True)
 class Migration:
     seeded: Seeded
-    windows: tuple[Expected, Expected, Expected]  # before, after the endpoints, after the NAT
-    audits: tuple[AuditPlan, AuditPlan, AuditPlan]
+    # before, after the endpoints, after the dual-stack move, after the NAT removal
+    windows: tuple[Expected, Expected, Expected, Expected]
+    audits: tuple[AuditPlan, AuditPlan, AuditPlan, AuditPlan]
     endpoint_step: Step
+    dual_step: Step
     nat_step: Step
     routes_after_apply: dict[str, list[str]]  # private route table -> its prefix-list routes
 
@@ -266,13 +268,17 @@ def _prefix_list_routes(ec2: Any, table_ids: tuple[str, ...]) -> dict[str, list[
 
 @pytest.fixture(scope="module")
 def migration(emulator: Any) -> Iterator[Migration]:
+    """The plan's steps in order, each the way the plan says, each followed by a new window of
+    the same workload and an audit of it: the endpoints and the dual-stack subnets with natless's
+    modules (one stack, applied again with more inputs), the functions moved with the Lambda API,
+    the NAT retired through the subnets' nat_gateway_ids and deleted with the EC2 API."""
     kw = {**emulator.client_kwargs(), "region_name": MIGRATION_REGION}
-    ec2 = boto3.client("ec2", **kw)
+    ec2, lam = boto3.client("ec2", **kw), boto3.client("lambda", **kw)
     seeded = seed_account(emulator.client_kwargs(), region=MIGRATION_REGION)
     now = datetime.now(UTC)
-    # Three disjoint 2-hour windows, each audited over one day that holds it and no other:
-    # the three audits scale the same way, so their monthly figures compare directly.
-    starts = (now - timedelta(days=5), now - timedelta(days=3), now - timedelta(days=1))
+    # Four disjoint 2-hour windows, each audited over one day that holds it and no other:
+    # the audits scale the same way, so their monthly figures compare directly.
+    starts = tuple(now - timedelta(days=days) for days in (7, 5, 3, 1))
 
     def window(i: int) -> Expected:
         return emit_traffic(kw, seeded, start=starts[i], end=starts[i] + timedelta(hours=2))
@@ -292,56 +298,71 @@ def migration(emulator: Any) -> Iterator[Migration]:
     first = window(0)
     before = audit(0)
     steps = {s.key: s for s in before.vpcs[0].steps}
-    endpoint_step = before.vpcs[0].steps[0]
-    assert endpoint_step.key == "gateway-endpoints", [s.key for s in before.vpcs[0].steps]
-    # step 1 with natless's own module, exactly the plan's inputs
+    assert list(steps)[:2] == ["gateway-endpoints", "dual-stack"], list(steps)
+    endpoint_step, dual_step = steps["gateway-endpoints"], steps["dual-stack"]
+    nat_step = next(s for k, s in steps.items() if k.startswith("nat-remove:"))
+    assert dual_step.module == nat_step.module == "modules/dual-stack-subnets"
+    inputs = {
+        "vpc_id": endpoint_step.inputs["vpc_id"],
+        "gateway_services": list(endpoint_step.inputs["gateway_services"]),
+        "route_table_ids": list(endpoint_step.inputs["route_table_ids"]),
+    }
     with Stack.create(FIXTURE, emulator.redirect(MIGRATION_REGION)) as stack:
-        stack.apply(
-            {
-                "vpc_id": endpoint_step.inputs["vpc_id"],
-                "gateway_services": list(endpoint_step.inputs["gateway_services"]),
-                "route_table_ids": list(endpoint_step.inputs["route_table_ids"]),
-            }
-        )
+        stack.apply(inputs)  # 1. the gateway endpoints
         routes = _prefix_list_routes(ec2, seeded.private_route_table_ids)
         second = window(1)
         after_endpoints = audit(1)
-        # the NAT-removal step as it says, with boto3: its tables' 0.0.0.0/0 to the kept NAT
-        nat_step = next(s for k, s in steps.items() if k.startswith("nat-remove:"))
-        removed = nat_step.key.removeprefix("nat-remove:")
-        if nat_step.module is None:  # no dual-stack step: the VPC's own tables change
-            kept, tables = nat_step.inputs["nat_gateway_id"], nat_step.inputs["route_table_ids"]
-        else:  # the dual-stack move is not applied here: the old subnets' table stands in
-            assert nat_step.module == "modules/dual-stack-subnets"
-            ((az, kept),) = nat_step.inputs["nat_gateway_ids"].items()
-            tables = [seeded.private_route_table_ids[seeded.azs.index(az)]]
-        for table in tables:
-            ec2.replace_route(
-                RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=kept
+        # 2. the dual-stack subnets; the functions' group lets HTTPS out over IPv6; each
+        # function moves there with IPv6 allowed
+        inputs |= {k: dual_step.inputs[k] for k in ("subnets", "nat_gateway_ids")}
+        stack.apply(inputs)
+        https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+        ec2.authorize_security_group_egress(
+            GroupId=seeded.security_group_id,
+            IpPermissions=[{**https, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}],
+        )
+        subnet_ids = stack.outputs()["subnet_ids"]
+        for name in seeded.functions:
+            config = lam.get_function_configuration(FunctionName=name)["VpcConfig"]
+            lam.update_function_configuration(
+                FunctionName=name,
+                VpcConfig={
+                    "SubnetIds": subnet_ids,
+                    "SecurityGroupIds": config["SecurityGroupIds"],
+                    "Ipv6AllowedForDualStack": True,
+                },
             )
-        ec2.delete_nat_gateway(NatGatewayId=removed)
         third = window(2)
-        after_nat = audit(2)
-    totals = [
-        (a.vpcs[0].before_usd, a.vpcs[0].after_usd) for a in (before, after_endpoints, after_nat)
-    ]
+        after_dual = audit(2)
+        # 3. the NAT step: the new subnets' AZ uses the kept NAT, then the NAT goes
+        removed = nat_step.key.removeprefix("nat-remove:")
+        inputs["nat_gateway_ids"] = {
+            **inputs["nat_gateway_ids"],
+            **nat_step.inputs["nat_gateway_ids"],
+        }
+        stack.apply(inputs)
+        ec2.delete_nat_gateway(NatGatewayId=removed)
+        fourth = window(3)
+        after_nat = audit(3)
+    audits = (before, after_endpoints, after_dual, after_nat)
+    labels = ("before", "after gateway endpoints", "after the dual-stack move", "after NAT removal")
     print(
         "\naudit migration (1-day windows, USD/month): "
         + "; ".join(
-            f"{label}: now {usd(b)}, after its plan {usd(a)}"
-            for label, (b, a) in zip(
-                ("before", "after gateway endpoints", "after NAT removal"), totals, strict=True
-            )
+            f"{label}: now {usd(a.vpcs[0].before_usd)}, after its plan {usd(a.vpcs[0].after_usd)}"
+            for label, a in zip(labels, audits, strict=True)
         )
     )
-    print(f"claimed: endpoints save USD {usd(endpoint_step.saving_usd)}, NAT removal USD "
-          f"{usd(nat_step.saving_usd)} (net of USD {usd(nat_step.adds_usd)} inter-AZ)")  # fmt: skip
+    print(f"claimed: endpoints save USD {usd(endpoint_step.saving_usd)}, the dual-stack move USD "
+          f"{usd(dual_step.saving_usd)}, NAT removal USD {usd(nat_step.saving_usd)} (net of USD "
+          f"{usd(nat_step.adds_usd)} inter-AZ)")  # fmt: skip
     print(render(before))
     yield Migration(
         seeded,
-        (first, second, third),
-        (before, after_endpoints, after_nat),
+        (first, second, third, fourth),
+        audits,
         endpoint_step,
+        dual_step,
         nat_step,
         routes,
     )
@@ -359,7 +380,7 @@ def test_module_applied_the_plans_route_tables(migration: Migration) -> None:
 
 
 def test_endpoint_saving_shows_up_as_removed_nat_bytes(migration: Migration) -> None:
-    (first, second, _), (before, after, _) = migration.windows, migration.audits
+    (first, second, _, _), (before, after, _, _) = migration.windows, migration.audits
     moved = first.bytes_by_class["s3"] + first.bytes_by_class["dynamodb"]
     b, a = before.vpcs[0], after.vpcs[0]
     assert b.nat_bytes_window == sum(first.nat_bytes.values())
@@ -372,14 +393,28 @@ def test_endpoint_saving_shows_up_as_removed_nat_bytes(migration: Migration) -> 
     assert same(a.before_usd, b.before_usd - migration.endpoint_step.saving_usd)
 
 
+def test_dual_stack_saving_shows_up_as_removed_nat_bytes(migration: Migration) -> None:
+    (_, second, third, _), (_, after, moved, _) = migration.windows, migration.audits
+    ipv6 = second.bytes_by_class["aws_ipv6"] + second.bytes_by_class["internet_ipv6"]
+    assert ipv6 > 0
+    a, m = after.vpcs[0], moved.vpcs[0]
+    assert m.nat_bytes_window == sum(third.nat_bytes.values()) == a.nat_bytes_window - ipv6
+    assert m.traffic is not None
+    by_class = {t.traffic_class: t.bytes_window for t in m.traffic}
+    assert by_class["aws_ipv6"] == by_class["internet_ipv6"] == 0
+    assert all(f.ipv6_ready for f in m.functions), m.functions
+    assert "dual-stack" not in [s.key for s in m.steps]
+    assert same(m.before_usd, a.before_usd - migration.dual_step.saving_usd)
+
+
 def test_nat_removal_shows_up_as_a_removed_nat_gateway(migration: Migration) -> None:
-    (_, second, third), (_, after, last) = migration.windows, migration.audits
+    (_, _, third, fourth), (_, _, moved, last) = migration.windows, migration.audits
     removed = migration.nat_step.key.removeprefix("nat-remove:")
     assert removed not in [n.id for n in last.vpcs[0].nats]
-    assert len(last.vpcs[0].nats) == len(after.vpcs[0].nats) - 1
-    assert last.vpcs[0].nat_bytes_window == sum(third.nat_bytes.values())
-    assert sum(third.nat_bytes.values()) == sum(second.nat_bytes.values())  # same bytes, one NAT
-    removed_fixed = next(n.fixed_usd for n in after.vpcs[0].nats if n.id == removed)
-    assert same(last.vpcs[0].before_usd, after.vpcs[0].before_usd - removed_fixed)
+    assert len(last.vpcs[0].nats) == len(moved.vpcs[0].nats) - 1
+    assert last.vpcs[0].nat_bytes_window == sum(fourth.nat_bytes.values())
+    assert sum(fourth.nat_bytes.values()) == sum(third.nat_bytes.values())  # same bytes, one NAT
+    removed_fixed = next(n.fixed_usd for n in moved.vpcs[0].nats if n.id == removed)
+    assert same(last.vpcs[0].before_usd, moved.vpcs[0].before_usd - removed_fixed)
     # the net claim also paid inter-AZ transfer, which no NAT metric shows
     assert same(migration.nat_step.saving_usd + migration.nat_step.adds_usd, removed_fixed)
