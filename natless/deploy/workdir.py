@@ -136,12 +136,17 @@ def state_resources(target: Path) -> list[str]:
     """The managed resources recorded in the local state of root module ``target``.
 
     An unreadable state counts as holding something: only a state known to be empty is empty.
+    A zero-byte file is empty: Terraform creates the file to lock it before its first write, and
+    reads a file without content as no state (a run stopped before any resource leaves one).
     """
     path = target / STATE_FILE
     if not path.exists():
         return []
     try:
-        state = json.loads(path.read_text())
+        text = path.read_text()
+        if not text.strip():
+            return []
+        state = json.loads(text)
     except (OSError, ValueError):
         return [f"(unreadable {path})"]
     found = []

@@ -41,6 +41,7 @@ from natless.audit.run import run_audit
 from natless.cost.money import usd
 from natless.cost.pricing import load_prices, nat_gateway_monthly, public_ipv4_monthly
 from natless.deploy.stack import Stack
+from natless.emulator import Emulator
 from natless.paths import ROOT
 from tests.support.audit_seed import (
     DUALSTACK_FUNCTION,
@@ -115,19 +116,22 @@ def account(emulator: Any) -> Account:
     return Account(seeded, expected)
 
 
-# --- the empty region first: nothing of this module is in it yet -----------------------------
+# --- an empty account --------------------------------------------------------------------------
 
 
-def test_region_with_nothing_to_audit(emulator: Any) -> None:
-    done = cli(emulator, "--json", "--region", MIGRATION_REGION)
-    assert done.returncode == 0, done.stderr
-    doc = json.loads(done.stdout)
-    # moto gives every region a default VPC; nothing in it pays for NAT
-    assert all(v["nat_gateways"] == [] and v["steps"] == [] for v in doc["vpcs"])
-    assert doc["before_usd_month"] == doc["after_usd_month"] == "0.00"
-    assert doc["problems"] == []
-    text = cli(emulator, "--region", MIGRATION_REGION)
-    assert text.returncode == 0 and "no step with a known saving" in text.stdout
+def test_region_with_nothing_to_audit() -> None:
+    # An emulator of its own: this worker's shared one may hold the seeded accounts already.
+    with Emulator.start() as empty:
+        done = cli(empty, "--json", "--region", MIGRATION_REGION)
+        assert done.returncode == 0, done.stderr
+        doc = json.loads(done.stdout)
+        # moto gives every region a default VPC; nothing in it pays for NAT
+        assert [v["nat_gateways"] for v in doc["vpcs"]] == [[]]
+        assert all(v["steps"] == [] for v in doc["vpcs"])
+        assert doc["before_usd_month"] == doc["after_usd_month"] == "0.00"
+        assert doc["problems"] == []
+        text = cli(empty, "--region", MIGRATION_REGION)
+        assert text.returncode == 0 and "no step with a known saving" in text.stdout
 
 
 # --- the seeded account ------------------------------------------------------------------------

@@ -162,7 +162,10 @@ def _state_inventory(scratch: Path) -> dict[str, list[str]]:
         "aws_s3_bucket": "buckets",
     }
     for state in scratch.glob("work/*/**/terraform.tfstate"):
-        for res in json.loads(state.read_text()).get("resources", []):
+        text = state.read_text()
+        if not text.strip():  # created to be locked, never written: no state (as for Terraform)
+            continue
+        for res in json.loads(text).get("resources", []):
             if res.get("mode") == "managed" and res["type"] in kinds:
                 inv[kinds[res["type"]]] += [i["attributes"]["id"] for i in res.get("instances", [])]
     return {k: sorted(v) for k, v in inv.items()}

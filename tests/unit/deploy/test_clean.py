@@ -82,6 +82,8 @@ def test_state_resources_counts_managed_resources_only(tmp_path) -> None:
     assert state_resources(root) == ["module.network.aws_vpc.this"]
     (root / "terraform.tfstate").write_text("{not json")
     assert state_resources(root) == [f"(unreadable {root / 'terraform.tfstate'})"]
+    (root / "terraform.tfstate").write_text("")  # created to be locked, never written
+    assert state_resources(root) == []
 
 
 def test_owner_alive_only_for_the_same_process(tmp_path) -> None:
