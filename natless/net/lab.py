@@ -28,7 +28,10 @@ import os
 import re
 import secrets
 import selectors
+import signal
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +40,8 @@ from pathlib import Path
 
 from natless.errors import UserError
 from natless.interrupts import deferred
-from natless.net import netns
+from natless.net import dnsquery, netns
+from natless.net.dnsquery import AAAA, A, Answer
 from natless.net.labplan import LISTEN_PORT, LabPlan, Node
 from natless.paths import SCRATCH
 
@@ -46,6 +50,8 @@ PREFIX_ENV = "NATLESS_LAB_PREFIX"  # another prefix for a lab's namespaces (test
 PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,7}")
 STATE_DIR = SCRATCH / "labs"
 REPLY_LIMIT = 4096
+RESOLVER_START_S = 10.0  # unbound answers within ~0.05 s of its start
+KILL_WAIT_S = 5.0
 
 ANSWERED, TIMED_OUT, FAILED = "answered", "timed out", "failed"
 
@@ -176,6 +182,7 @@ class Lab:
         self.listeners = _Listeners()
         self.build_s: float | None = None
         self.teardown_s: float | None = None
+        self.resolvers: dict[str, subprocess.Popen[bytes]] = {}  # node -> its unbound
 
     def namespace(self, node: str) -> str:
         return f"{self.prefix}{self.lab_id}-{node}"
@@ -221,6 +228,10 @@ class Lab:
             "pid_start": process_start(pid),
             "lab_id": self.lab_id,
             "namespaces": self.namespaces,
+            "processes": [
+                {"pid": p.pid, "pid_start": process_start(p.pid), "node": n}
+                for n, p in self.resolvers.items()
+            ],
             "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
         self.state_path.write_text(json.dumps(record, indent=2) + "\n")
@@ -250,6 +261,10 @@ class Lab:
                 for n, node in nodes.items()
             }
         )
+        # the data-holding resolver first: the DNS64 one forwards to it
+        for name, node in sorted(nodes.items(), key=lambda item: item[0] != "dns"):
+            if node.resolver:
+                self._start_resolver(name, node.resolver)
         for name, node in nodes.items():
             for ifname, via in node.listen.items():
                 sock = netns.in_netns(self.namespace(name), lambda i=ifname: _listening_socket(i))
@@ -261,8 +276,52 @@ class Lab:
         if node.nft:
             netns.run(["nft", "-f", "-"], node.nft, f"nftables of {node.name} ({node.kind})")
 
+    def _start_resolver(self, node: str, config: str) -> None:
+        """Run unbound with ``config`` in the node's namespace; return once it answers.
+
+        Its pid (and start time) goes into the state file at once, so that ``natless clean``
+        can kill it should this process be killed without its PR_SET_PDEATHSIG taking effect.
+        """
+        namespace = self.namespace(node)
+        with (
+            tempfile.TemporaryFile() as errors,  # the child keeps its own copy of the fd
+            tempfile.NamedTemporaryFile(
+                "w", prefix=f"natless-unbound-{namespace}-", suffix=".conf"
+            ) as conf,
+        ):
+            conf.write(config)
+            conf.flush()
+            proc = netns.start_in_netns(namespace, ["unbound", "-d", "-c", conf.name], errors)
+            self.resolvers[node] = proc
+            self._write_state()
+            deadline = time.monotonic() + RESOLVER_START_S
+            while True:
+                if proc.poll() is not None:
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace").strip()
+                    raise netns.LabError(f"unbound in {node} exited ({proc.returncode}): {said}")
+                answer = netns.in_netns(
+                    namespace,
+                    lambda: dnsquery.query("127.0.0.1", "natless.invalid", A, 0.2),
+                )
+                if answer.rcode >= 0:
+                    return
+                if time.monotonic() > deadline:
+                    raise netns.LabError(f"unbound in {node}: no answer in {RESOLVER_START_S} s")
+
+    def _stop_resolvers(self) -> None:
+        for proc in self.resolvers.values():
+            if proc.poll() is None:
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=KILL_WAIT_S)
+        left = [n for n, p in self.resolvers.items() if p.poll() is None]
+        if left:
+            raise UserError(f"lab {self.lab_id}: unbound in {', '.join(left)} did not exit")
+
     def _teardown(self) -> None:
         self.listeners.stop()
+        self._stop_resolvers()
         netns.delete_namespaces(self.namespaces)
         left = netns.existing(self.namespaces)
         if left:
@@ -290,6 +349,44 @@ class Lab:
         finally:
             for sock in socks.values():
                 sock.close()
+
+    def resolve(self, source: str, server: str, name: str, timeout: float) -> list[Answer]:
+        """The A and AAAA answers for ``name`` from ``server``, asked from node ``source``."""
+        return netns.in_netns(
+            self.namespace(source),
+            lambda: [dnsquery.query(server, name, t, timeout) for t in (A, AAAA)],
+        )
+
+    def usable(self, source: str, addresses: list[str]) -> list[bool]:
+        """Whether node ``source`` has a route and a source address for each address: the test
+        glibc's getaddrinfo makes (a UDP connect, no packet sent) to put unusable ones last."""
+
+        def check() -> list[bool]:
+            out = []
+            for address in addresses:
+                family = socket.AF_INET6 if ":" in address else socket.AF_INET
+                with socket.socket(family, socket.SOCK_DGRAM) as sock:
+                    try:
+                        sock.connect((address, LISTEN_PORT))
+                        out.append(True)
+                    except OSError:
+                        out.append(False)
+            return out
+
+        return netns.in_netns(self.namespace(source), check)
+
+    def connect_in_order(
+        self, source: str, addresses: list[str], timeout: float
+    ) -> list[tuple[str, ProbeResult]]:
+        """One connection attempt after the other until one is answered, each with ``timeout``,
+        as ``socket.create_connection`` (and so botocore) goes through getaddrinfo's list."""
+        attempts: list[tuple[str, ProbeResult]] = []
+        for address in addresses:
+            result = self.probe([Probe("one", source, address)], timeout)["one"]
+            attempts.append((address, result))
+            if result.outcome == ANSWERED:
+                break
+        return attempts
 
 
 def _run_probes(
@@ -364,6 +461,7 @@ class LabRecord:
     pid: int
     namespaces: tuple[str, ...]
     created: str
+    processes: tuple[tuple[int, str | None], ...] = ()  # (pid, start) of its resolvers
 
 
 def left_behind(state_dir: Path | None = None) -> list[LabRecord]:
@@ -374,11 +472,21 @@ def left_behind(state_dir: Path | None = None) -> list[LabRecord]:
             record = json.loads(path.read_text())
             pid, start = int(record["pid"]), record.get("pid_start")
             names = tuple(str(n) for n in record["namespaces"])
+            processes = tuple(
+                (int(p["pid"]), p.get("pid_start")) for p in record.get("processes", [])
+            )
         except (OSError, ValueError, KeyError, TypeError):
             continue  # being written by a lab starting now, or not ours
         if process_start(pid) is None or process_start(pid) != start:
             found.append(
-                LabRecord(path, str(record.get("lab_id")), pid, names, str(record.get("created")))
+                LabRecord(
+                    path,
+                    str(record.get("lab_id")),
+                    pid,
+                    names,
+                    str(record.get("created")),
+                    processes,
+                )
             )
     return found
 
@@ -387,6 +495,12 @@ def clean_orphans(state_dir: Path | None = None) -> list[str]:
     """Delete the namespaces of labs whose owner was killed; one line per lab removed."""
     done = []
     for record in left_behind(state_dir):
+        killed = 0
+        for pid, start in record.processes:  # the same process, not a reused pid
+            if start is not None and process_start(pid) == start:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
         present = netns.existing(record.namespaces)
         netns.delete_namespaces(present)
         if netns.existing(record.namespaces):
@@ -395,5 +509,6 @@ def clean_orphans(state_dir: Path | None = None) -> list[str]:
         done.append(
             f"lab {record.lab_id} (made {record.created} by pid {record.pid}, which is gone): "
             f"{len(present)} namespaces deleted"
+            + (f", {killed} resolver processes killed" if killed else "")
         )
     return done

@@ -37,19 +37,21 @@ Topology (one ``fn``/``rt`` pair per row of the matrix, one node per gateway the
 
 Every address the lab invents comes from documentation ranges: link networks from 192.0.2.0/24
 (/31 each) and 2001:db8::/48 (/64 each), Elastic IPs from 203.0.113.0/24, the IPv4-only public
-host at 198.51.100.10. The destinations of the matrix keep their real addresses (AWS prefix-list
-CIDRs, 2600:1f..., 8.8.8.8): they only exist on loopback interfaces of namespaces that have no
-route to the host's interfaces.
+host at 198.51.100.10. The matrix's destinations are documentation addresses too, except S3's
+and DynamoDB's, which must lie in their AWS prefix lists for the gateway endpoint routes to
+match: those exist only on loopback interfaces of namespaces that have no route to the host's
+interfaces.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from natless.errors import UserError
+from natless.net.labdns import RESOLVER_IPV6, LabName, unbound_config
 from natless.net.routes import (
     EGRESS_ONLY,
     GATEWAY_ENDPOINT,
@@ -71,14 +73,16 @@ FUNCTION_HOST_OFFSET = 10
 ROUTER_HOST_OFFSET = 1  # the VPC router's address in every subnet
 LISTEN_PORT = 443
 
-FUNCTION, ROUTER, EIGW, NAT_NODE, ENDPOINT, INTERNET = (
+FUNCTION, ROUTER, EIGW, NAT_NODE, ENDPOINT, INTERNET, DNS = (
     "function",
     "router",
     "eigw",
     "nat",
     "endpoint",
     "internet",
+    "dns",
 )
+DNS_NAME, DNS64_NAME = "dns", "dns64"
 INTERNET_NAME = "inet"
 VOID_NAME = VOID = "void"
 TABLE = "natless"
@@ -102,6 +106,8 @@ class SubnetInput:
     ipv6: ipaddress.IPv6Network | None  # None: the function has no IPv6 address here
     routes: tuple[tuple[IPNetwork, dict[str, Any]], ...]  # the table, prefix lists expanded
     egress_rules: tuple[str, ...] | None  # nft rule bodies; None: no security group to enforce
+    resolver4: ipaddress.IPv4Address | None = None  # the VPC resolver (base + 2); None: no DNS
+    dns64: bool = False  # the subnet's EnableDns64
 
 
 @dataclass
@@ -117,6 +123,7 @@ class Node:
     nft: str = ""  # an nftables ruleset, "" for none
     forward: tuple[bool, bool] = (False, False)  # IPv4, IPv6 forwarding
     listen: dict[str, str] = field(default_factory=dict)  # interface -> label of its peer
+    resolver: str = ""  # an unbound.conf to run in this namespace, "" for none
 
     def ip_batch(self) -> list[str]:
         """The ``ip -batch`` lines that configure this namespace (links already exist)."""
@@ -198,11 +205,20 @@ def egress_rules(
     )
 
 
-def router_ruleset(function_if: str, rules: tuple[str, ...] | None) -> str:
+def router_ruleset(
+    function_if: str, rules: tuple[str, ...] | None, resolvers: Iterable[IPAddress] = ()
+) -> str:
     """The router's forward chain: packets from the function pass the security groups' egress
-    rules or are dropped (silently); replies of allowed connections pass (groups are stateful)."""
+    rules or are dropped (silently); replies of allowed connections pass (groups are stateful).
+    DNS to the VPC resolver's addresses always passes: security groups do not filter traffic to
+    the Amazon-provided DNS server."""
     if rules is None:
         return ""
+    exempt = [
+        f"{'ip' if a.version == 4 else 'ip6'} daddr {a} meta l4proto {{ udp, tcp }} "
+        "th dport 53 accept"
+        for a in resolvers
+    ]
     lines = [
         f"table inet {TABLE} {{",
         "  chain forward {",
@@ -211,7 +227,7 @@ def router_ruleset(function_if: str, rules: tuple[str, ...] | None) -> str:
         "  }",
         "  chain egress {",
         "    ct state established,related accept",
-        *(f"    {rule}" for rule in rules),
+        *(f"    {rule}" for rule in [*exempt, *rules]),
         "    drop",
         "  }",
         "}",
@@ -323,9 +339,16 @@ class _Builder:
         return f"{v4 if family == 4 else v6} dev {to}"
 
 
-def plan_lab(subnets: list[SubnetInput], destinations: Iterable[IPAddress]) -> LabPlan:
-    """The lab for these function subnets, listening on ``destinations`` (port 443)."""
+def plan_lab(
+    subnets: list[SubnetInput],
+    destinations: Iterable[IPAddress],
+    names: Sequence[LabName] = (),
+) -> LabPlan:
+    """The lab for these function subnets, listening on ``destinations`` (port 443); subnets
+    with a resolver address get the ``dns`` node (``dns64`` for DNS64 subnets) answering
+    ``names``."""
     b = _Builder()
+    dns_listen: dict[str, list[IPAddress]] = {}  # resolver node -> addresses it answers on
     fn4: dict[int, str] = {}
     fn6: dict[int, str] = {}
     served: dict[str, list[IPNetwork]] = {}  # gateway endpoint node -> networks routed to it
@@ -362,7 +385,25 @@ def plan_lab(subnets: list[SubnetInput], destinations: Iterable[IPAddress]) -> L
             return b.hop(rt, name, family) if name else None
 
         b.nodes[rt].routes += table_routes(s.routes, via)
-        b.nodes[rt].nft = router_ruleset(fn, s.egress_rules)
+        resolvers: list[IPAddress] = []
+        if s.resolver4 is not None:
+            resolvers = [s.resolver4, *([RESOLVER_IPV6] if s.row in fn6 else [])]
+            dns = DNS64_NAME if s.dns64 else DNS_NAME
+            b.nodes.setdefault(dns, Node(dns, DNS))
+            b.link(rt, dns)
+            # the resolver may sit in the function's own subnet (10.0.0.2 in 10.0.0.0/24):
+            # a host route sends it to the router all the same
+            b.nodes[fn].routes.append(f"{s.resolver4}/32 via {router4} dev {rt}")
+            for address in resolvers:
+                family = address.version
+                b.nodes[rt].routes.append(f"{address}/{address.max_prefixlen} via "
+                                          f"{b.hop(rt, dns, family)}")  # fmt: skip
+                if address not in dns_listen.setdefault(dns, []):
+                    dns_listen[dns].append(address)
+            b.nodes[dns].routes.append(f"{fn4[s.row]}/32 via {b.hop(dns, rt, 4)}")
+            if s.row in fn6:
+                b.nodes[dns].routes.append(f"{fn6[s.row]}/128 via {b.hop(dns, rt, 6)}")
+        b.nodes[rt].nft = router_ruleset(fn, s.egress_rules, resolvers)
 
     eips: dict[str, str] = {}
     inet = b.nodes[INTERNET_NAME]
@@ -404,6 +445,24 @@ def plan_lab(subnets: list[SubnetInput], destinations: Iterable[IPAddress]) -> L
         f"0.0.0.0/0 via {b.hop(INTERNET_NAME, VOID_NAME, 4)}",
         f"::/0 via {b.hop(INTERNET_NAME, VOID_NAME, 6)}",
     ]
+
+    if DNS64_NAME in dns_listen:  # the DNS64 resolver forwards to the one that has the data
+        b.nodes.setdefault(DNS_NAME, Node(DNS_NAME, DNS))
+        b.link(DNS64_NAME, DNS_NAME)
+    for name in (DNS_NAME, DNS64_NAME):
+        if name not in b.nodes:
+            continue
+        node = b.nodes[name]
+        listen = dns_listen.get(name, [])
+        node.loopback += [f"{a}/{a.max_prefixlen}" for a in listen]
+        answer_on = [str(a) for a in listen]
+        forward = None
+        if DNS64_NAME in dns_listen:  # the data-holding one also answers on its dns64 link
+            link_end = b.link_addr[(DNS_NAME, DNS64_NAME)][0]
+            forward, answer_on = (
+                (link_end, answer_on) if name == DNS64_NAME else (None, [*answer_on, link_end])
+            )
+        node.resolver = unbound_config(list(names), answer_on, forward)
 
     hosted: dict[str, list[str]] = {}
     for address in dict.fromkeys(destinations):

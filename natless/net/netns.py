@@ -10,17 +10,19 @@ the call that started it, so the only things a killed run can leave behind are n
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from natless.errors import UserError
 from natless.interrupts import deferred
@@ -31,13 +33,20 @@ NETNS_DIR = Path("/run/netns")  # where `ip netns add` names its namespaces
 CLONE_NEWNET = 0x40000000
 COMMAND_TIMEOUT_S = 60.0
 PACKAGE = "nftables"
+RESOLVER_PACKAGE = "unbound"
+# Debian's unbound package starts a system-wide unbound on install. The lab runs its own, in a
+# namespace, and must neither depend on nor leave one running: while natless installs it, a
+# policy-rc.d that denies every start (exit 101, the Debian convention) is in place, unless the
+# machine has one already (Docker images do), which is then left as it is.
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+DENY_STARTS = "#!/bin/sh\n# natless: no service starts while the lab installs unbound\nexit 101\n"
 # One installer at a time: parallel processes (test workers, two natless runs) that all find
 # nft missing would otherwise race for apt's locks, and all but one fail.
 INSTALL_LOCK = Path("/run/lock/natless-apt.lock")
 APT_LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=300"]  # and wait for other apt users (PostgreSQL's)
 INSTALL_HINT = (
-    "the lab needs root, iproute2 (`ip netns`) and nftables (Debian/Ubuntu: `sudo apt-get "
-    "install nftables iproute2`); run it as root on Linux"
+    "the lab needs root, iproute2 (`ip netns`), nftables and unbound (Debian/Ubuntu: `sudo "
+    "apt-get install nftables iproute2 unbound`); run it as root on Linux"
 )
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -47,23 +56,45 @@ class LabError(UserError):
     """The kernel or a tool refused part of the lab (the message says which and why)."""
 
 
-def _install(package: str, command: str) -> None:
+def _install(package: str, command: str, no_service_start: bool = False) -> None:
     """``apt-get update`` + ``apt-get install PACKAGE`` (root only), as for PostgreSQL, unless
-    ``command`` appeared while this process waited for another one's install."""
+    ``command`` appeared while this process waited for another one's install.
+
+    ``no_service_start``: with a policy-rc.d denying service starts for the install's duration
+    (see :data:`POLICY_RC_D`)."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     INSTALL_LOCK.parent.mkdir(parents=True, exist_ok=True)
     with INSTALL_LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if shutil.which(command) is not None:
             return
-        for argv in (
-            ["apt-get", *APT_LOCK_WAIT, "update"],
-            ["apt-get", *APT_LOCK_WAIT, "install", "-y", "--no-install-recommends", package],
-        ):
-            proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-            if proc.returncode != 0:
-                tail = "\n  ".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
-                raise UserError(f"`{' '.join(argv)}` failed:\n  {tail}\n{INSTALL_HINT}")
+        with _services_held(no_service_start):
+            _apt(package, env)
+
+
+@contextlib.contextmanager
+def _services_held(hold: bool) -> Iterator[None]:
+    made = False
+    if hold and not POLICY_RC_D.exists():
+        POLICY_RC_D.write_text(DENY_STARTS)
+        POLICY_RC_D.chmod(0o755)
+        made = True
+    try:
+        yield
+    finally:
+        if made:
+            POLICY_RC_D.unlink(missing_ok=True)
+
+
+def _apt(package: str, env: dict[str, str]) -> None:
+    for argv in (
+        ["apt-get", *APT_LOCK_WAIT, "update"],
+        ["apt-get", *APT_LOCK_WAIT, "install", "-y", "--no-install-recommends", package],
+    ):
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+        if proc.returncode != 0:
+            tail = "\n  ".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
+            raise UserError(f"`{' '.join(argv)}` failed:\n  {tail}\n{INSTALL_HINT}")
 
 
 def require_lab_tools() -> None:
@@ -84,6 +115,12 @@ def require_lab_tools() -> None:
         _install(PACKAGE, "nft")
         if shutil.which("nft") is None:
             raise UserError(f"`nft` is still missing after installing {PACKAGE}: {INSTALL_HINT}")
+    if shutil.which("unbound") is None:
+        if shutil.which("apt-get") is None:
+            raise UserError(f"`unbound` (the lab's DNS resolver) is not on PATH: {INSTALL_HINT}")
+        _install(RESOLVER_PACKAGE, "unbound", no_service_start=True)
+        if shutil.which("unbound") is None:
+            raise UserError(f"`unbound` is still missing after installing it: {INSTALL_HINT}")
 
 
 def run(command: list[str], stdin: str = "", what: str = "") -> None:
@@ -175,3 +212,37 @@ def write_sysctls(values: dict[str, str]) -> None:
         except OSError as exc:
             if exc.errno != errno.ENOENT:
                 raise LabError(f"sysctl {key}={value}: {exc.strerror}") from None
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def start_in_netns(name: str, argv: list[str], stderr: Any) -> subprocess.Popen[bytes]:
+    """Start a long-running process (the lab's resolver) inside namespace ``name``.
+
+    The child enters the namespace itself (setns between fork and exec) and asks the kernel for
+    SIGKILL when its parent dies (PR_SET_PDEATHSIG), so a SIGKILLed natless takes it along. The
+    kernel sends that signal when the *thread* that forked it ends: call this from a thread that
+    lives as long as the lab (the one that runs :meth:`natless.net.lab.Lab.running`).
+    """
+    path = str(NETNS_DIR / name)
+    parent = os.getpid()
+
+    def enter() -> None:  # in the child: async-signal-safe calls only, no Python locks
+        fd = os.open(path, os.O_RDONLY)
+        if _LIBC.setns(fd, CLONE_NEWNET) != 0:
+            os._exit(126)
+        os.close(fd)
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the prctl
+            os._exit(1)
+
+    with deferred():
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=enter,  # one fork per resolver, before the listener thread starts
+            close_fds=True,
+        )

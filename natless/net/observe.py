@@ -23,12 +23,15 @@ What the computed cell predicts:
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from natless.console.table import aligned
+from natless.net.dnsquery import NXDOMAIN, RCODES
 from natless.net.lab import ANSWERED, FAILED, TIMED_OUT, Lab, Probe, ProbeResult
+from natless.net.labdns import LabName, Representatives, lab_names, resolver_address, synthesise
 from natless.net.labplan import (
     ENDPOINT,
     FUNCTION,
@@ -63,7 +66,11 @@ from natless.net.routes import (
 PUBLIC_IPV4_ONLY_DEST = Destination(
     "public-ipv4-only", "IPv4-only public host", 4, address=str(PUBLIC_IPV4_ONLY)
 )
-LAB_DESTINATIONS: tuple[Destination, ...] = (*DESTINATIONS, PUBLIC_IPV4_ONLY_DEST)
+# SQS (and every service without a prefix list) over IPv4: a stand-in address in Amazon's
+# 52.0.0.0/8, outside the S3 and DynamoDB prefix lists, so it takes the IPv4 default route
+SQS_IPV4_DEST = Destination("sqs-ipv4", "SQS (IPv4)", 4, address="198.51.100.80")
+LAB_DESTINATIONS: tuple[Destination, ...] = (*DESTINATIONS, SQS_IPV4_DEST, PUBLIC_IPV4_ONLY_DEST)
+NAME_PREFIX = "name:"  # keys of the by-name rows: name:<LabName.key>
 INBOUND = "inbound-ipv6"
 INBOUND_LABEL = "Inbound IPv6 (internet -> function)"
 FAILS_FAST = "fails fast"
@@ -80,9 +87,23 @@ class Observed:
     error: str | None = None  # failed: the errno's name; not observed: why
     expected: str | None = None  # what the computed cell predicts; None: not compared
     agrees: bool | None = None
+    # by name: the resolver's rcode, the addresses in the order tried, and each attempt
+    resolved: str | None = None
+    addresses: tuple[str, ...] | None = None
+    expected_addresses: tuple[str, ...] | None = None
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    stall_s: float | None = None  # time lost on addresses that did not answer before one did
+    address: str | None = None  # the address that answered
 
     def text(self) -> str:
-        if self.outcome == ANSWERED:
+        if self.resolved not in (None, "NOERROR"):
+            text = str(self.resolved)
+        elif self.resolved is not None and self.outcome == ANSWERED:
+            family = "IPv6" if ":" in (self.address or "") else "IPv4"
+            text = f"{self.carrier or '?'} over {family}"
+            if self.stall_s:
+                text += f" after a {self.stall_s:.1f} s stall"
+        elif self.outcome == ANSWERED:
             text = self.carrier or "?"
             if self.source and self.carrier and self.carrier.startswith("nat-"):
                 text += f" (src {self.source})"
@@ -104,10 +125,11 @@ class Observation:
     eips: dict[str, str]  # NAT gateway id -> its stand-in Elastic IP
     lab_id: str
     namespaces: list[str]
+    names: list[LabName] = field(default_factory=list)  # the by-name rows
 
     def disagreements(self, matrix: RouteMatrix) -> list[str]:
         """One line per cell whose observation contradicts the computed cell."""
-        labels = {d.key: d.label for d in matrix.destinations} | {INBOUND: INBOUND_LABEL}
+        labels = _labels(matrix, self.names)
         out = []
         for row, cells in zip(matrix.rows, self.rows, strict=True):
             for key, seen in cells.items():
@@ -117,6 +139,11 @@ class Observation:
                         f"{seen.expected}, observed {seen.text().removesuffix(' <- differs')}"
                     )
         return out
+
+
+def _labels(matrix: RouteMatrix, names: list[LabName]) -> dict[str, str]:
+    labels = {d.key: d.label for d in matrix.destinations} | {INBOUND: INBOUND_LABEL}
+    return labels | {f"{NAME_PREFIX}{n.key}": n.label for n in names}
 
 
 def expected(cell: Cell, dest: Destination, has_ipv6: bool) -> str | None:
@@ -150,6 +177,7 @@ def lab_inputs(reader: Reader, matrix: RouteMatrix) -> list[SubnetInput]:
         (subnet,) = reader.subnets([row.subnet_id])
         table = reader.route_table(subnet)
         ipv6 = subnet_ipv6(subnet) if row.ipv6_allowed else None
+        resolver = resolver_address(reader.vpc_cidr(subnet["VpcId"]))
         rules = None
         if row.security_group_ids:
             groups = reader.security_groups(row.security_group_ids)
@@ -163,6 +191,8 @@ def lab_inputs(reader: Reader, matrix: RouteMatrix) -> list[SubnetInput]:
                 ipv6 if isinstance(ipv6, ipaddress.IPv6Network) else None,
                 tuple(reader.expand(table)),
                 rules,
+                resolver,
+                bool(subnet.get("EnableDns64")),
             )
         )
     return out
@@ -215,6 +245,8 @@ class Prepared:
 
     plan: LabPlan
     probes: list[Probe]
+    inputs: list[SubnetInput] = field(default_factory=list)
+    names: list[LabName] = field(default_factory=list)
 
 
 def prepare(reader: Reader, matrix: RouteMatrix) -> Prepared:
@@ -229,10 +261,176 @@ def prepare(reader: Reader, matrix: RouteMatrix) -> Prepared:
                 address = _address(reader, row.cells[dest.key], dest)
                 if address:
                     addresses[(index, dest.key)] = address
-    plan = plan_lab(inputs, [ipaddress.ip_address(a) for a in addresses.values()])
+    names = lab_names(reader.region, representatives(reader, matrix.destinations))
+    wanted = [ipaddress.ip_address(a) for a in addresses.values()]
+    wanted += [ipaddress.ip_address(a) for n in names for a in (*n.a, *n.aaaa)]
+    plan = plan_lab(inputs, wanted, names)
     probes = [Probe(f"{i}/{key}", f"fn{i}", a) for (i, key), a in addresses.items()]
     probes += [Probe(f"{i}/{INBOUND}", INTERNET_NAME, a) for i, a in plan.function_ipv6.items()]
-    return Prepared(plan, probes)
+    return Prepared(plan, probes, inputs, [n for n in names if n.probed])
+
+
+def representatives(reader: Reader, destinations: tuple[Destination, ...]) -> Representatives:
+    """The addresses the names resolve into: the matrix's own destinations, so that each
+    answer's route is a computed cell."""
+    by_key = {d.key: d for d in destinations}
+
+    def of(key: str) -> str:
+        found = reader.address(by_key[key])
+        if found is None:  # a service without a prefix list: its fixed stand-in
+            return str(by_key[key].address or SQS_IPV4_DEST.address)
+        return str(found)
+
+    return Representatives(
+        s3_ipv4=of("s3-ipv4"),
+        s3_ipv6=of("s3-ipv6"),
+        dynamodb_ipv4=of("dynamodb-ipv4"),
+        aws_ipv4=of("sqs-ipv4"),
+        aws_ipv6=of("sqs-dualstack-ipv6"),
+        internet_ipv4=of("internet-ipv4"),
+        internet_ipv6=of("internet-ipv6"),
+        ipv4_only=of("public-ipv4-only"),
+    )
+
+
+# --- by name ------------------------------------------------------------------------------------
+
+_PRECEDENCE_V4 = 35  # RFC 6724's default policy table: ::ffff:0:0/96 35, ::/0 40
+
+
+def getaddrinfo_order(
+    addresses: list[str], usable: list[bool], ipv4_first: bool = False
+) -> list[str]:
+    """The order glibc's getaddrinfo returns them in, by RFC 6724's rules 1 (usable destinations
+    first: a route and a source address exist) and 6 (higher precedence: IPv6 40 over IPv4 35),
+    otherwise stable. So: AAAA first when the function has IPv6, A first when it has not.
+
+    ``ipv4_first``: as with ``precedence ::ffff:0:0/96 100`` in /etc/gai.conf (or a runtime
+    that asks for IPv4 first, as Node.js's ``--dns-result-order=ipv4first``)."""
+    v4 = 100 if ipv4_first else _PRECEDENCE_V4
+    keyed = [
+        (not ok, -(v4 if ":" not in a else 40), i, a)
+        for i, (a, ok) in enumerate(zip(addresses, usable, strict=True))
+    ]
+    return [a for *_, a in sorted(keyed)]
+
+
+def expected_by_name(
+    row: Row, destinations: tuple[Destination, ...], name: LabName, dns64: bool, has_ipv6: bool
+) -> tuple[str | None, tuple[str, ...]]:
+    """What the computed matrix predicts for a connection by name, and the answers' addresses.
+
+    The answers are tried in getaddrinfo order; each address is a destination of the matrix
+    (a DNS64 address takes the NAT64 column's route: same /96). The first whose cell predicts a
+    carrier is where it lands; before it, cells that time out or fail fast are the stall.
+    """
+    a, aaaa = name.answers(dns64)
+    if not a and not aaaa:
+        return RCODES[NXDOMAIN], ()
+    order = [*aaaa, *a] if has_ipv6 else [*a, *aaaa]
+    cells = {row.cells[d.key].address: d for d in destinations if row.cells[d.key].address}
+    failures: list[str] = []
+    for address in order:
+        dest = cells.get(address)
+        if dest is None and any(address == synthesise(v4) for v4 in a):
+            dest = next((d for d in destinations if d.key == "nat64"), None)
+        if dest is None:
+            return None, tuple(order)
+        want = expected(row.cells[dest.key], dest, has_ipv6)
+        if want is None:
+            return None, tuple(order)
+        if want not in (TIMED_OUT, FAILS_FAST):
+            return want, tuple(order)
+        failures.append(want)
+    return (TIMED_OUT if TIMED_OUT in failures else FAILS_FAST), tuple(order)
+
+
+def by_name(
+    lab: Lab, source: str, server: str, name: str, timeout: float, ipv4_first: bool = False
+) -> dict[str, Any]:
+    """Resolve from the function's namespace, order as getaddrinfo does, connect in turn."""
+    answers = lab.resolve(source, server, name, timeout)
+    rcode = next((x.rcode for x in answers if x.rcode != 0), 0)
+    found = [address for answer in reversed(answers) for address in answer.addresses]
+    order = getaddrinfo_order(found, lab.usable(source, found), ipv4_first) if found else []
+    return {
+        "resolved": "no reply" if rcode < 0 else RCODES.get(rcode, str(rcode)),
+        "order": order,
+        "attempts": lab.connect_in_order(source, order, timeout) if order else [],
+    }
+
+
+def probe_names(
+    lab: Lab, inputs: list[SubnetInput], names: list[LabName], timeout: float
+) -> dict[str, dict[str, Any]]:
+    """Every (row, name) at once, one thread each: ``<row>/name:<key>`` -> its outcome."""
+    results: dict[str, dict[str, Any]] = {}
+    failures: list[BaseException] = []
+
+    def one(key: str, source: str, server: str, name: str) -> None:
+        try:
+            results[key] = by_name(lab, source, server, name, timeout)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(
+            target=one,
+            args=(f"{s.row}/{NAME_PREFIX}{n.key}", f"fn{s.row}", str(s.resolver4), n.name),
+            daemon=True,
+        )
+        for s in inputs
+        if s.resolver4 is not None
+        for n in names
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return results
+
+
+def _observed_name(
+    plan: LabPlan, found: dict[str, Any] | None, want: str | None, addresses: tuple[str, ...]
+) -> Observed:
+    if found is None:
+        return Observed(NOT_OBSERVED, error="no resolver", expected=want)
+    attempts = found["attempts"]
+    stall = sum(r.seconds for _, r in attempts if r.outcome != ANSWERED)
+    last_address, last = attempts[-1] if attempts else (None, None)
+    if last is not None and last.outcome == ANSWERED:
+        outcome, carrier, peer = ANSWERED, _carrier(plan, last), last.peer
+    else:
+        timed_out = any(r.outcome == TIMED_OUT for _, r in attempts)
+        outcome, carrier, peer = (TIMED_OUT if timed_out else FAILED), None, None
+    seen = Observed(
+        outcome,
+        carrier,
+        peer,
+        round(stall + (last.seconds if last and last.outcome == ANSWERED else 0), 3),
+        attempts[-1][1].error if attempts and outcome == FAILED else None,
+        want,
+        None,
+        found["resolved"],
+        tuple(found["order"]),
+        addresses,
+        [{"address": a, **asdict(r)} for a, r in attempts],
+        round(stall, 3) if outcome == ANSWERED else None,
+        last_address if outcome == ANSWERED else None,
+    )
+    if want is None:
+        return seen
+    if want == RCODES[NXDOMAIN] or seen.resolved != "NOERROR":
+        agrees = seen.resolved == want
+    elif set(seen.addresses or ()) != set(addresses):
+        agrees = False
+    elif outcome == ANSWERED:
+        agrees = carrier == want
+    else:
+        agrees = (outcome, want) in ((TIMED_OUT, TIMED_OUT), (FAILED, FAILS_FAST))
+    return replace(seen, agrees=agrees)
 
 
 def observe(
@@ -247,12 +445,16 @@ def observe(
     plan = prepared.plan
     with Lab.running(plan, prefix, state_dir) as lab:
         results = lab.probe(prepared.probes, timeout)
+        by_name = probe_names(lab, prepared.inputs, prepared.names, timeout)
+    dns64 = {s.row for s in prepared.inputs if s.dns64}
     rows: list[dict[str, Observed]] = []
     in_lab = {int(n.removeprefix("fn")) for n, node in plan.nodes.items() if node.kind == FUNCTION}
     for index, row in enumerate(matrix.rows):
         if index not in in_lab:
             absent = Observed(NOT_OBSERVED, error="no VPC")
-            rows.append(dict.fromkeys([*(d.key for d in matrix.destinations), INBOUND], absent))
+            keys = [*(d.key for d in matrix.destinations), INBOUND]
+            keys += [f"{NAME_PREFIX}{n.key}" for n in prepared.names]
+            rows.append(dict.fromkeys(keys, absent))
             continue
         cells: dict[str, Observed] = {}
         has_ipv6 = index in plan.function_ipv6
@@ -266,10 +468,23 @@ def observe(
             expected_inbound(row) if has_ipv6 else None,
             "the function has no IPv6 address",
         )
+        for name in prepared.names:
+            want, addresses = expected_by_name(
+                row, matrix.destinations, name, index in dns64, has_ipv6
+            )
+            key = f"{NAME_PREFIX}{name.key}"
+            cells[key] = _observed_name(plan, by_name.get(f"{index}/{key}"), want, addresses)
         rows.append(cells)
     assert lab.build_s is not None and lab.teardown_s is not None
     return Observation(
-        rows, lab.build_s, lab.teardown_s, timeout, plan.eips, lab.lab_id, lab.namespaces
+        rows,
+        lab.build_s,
+        lab.teardown_s,
+        timeout,
+        plan.eips,
+        lab.lab_id,
+        lab.namespaces,
+        prepared.names,
     )
 
 
@@ -292,6 +507,10 @@ def render_observed(matrix: RouteMatrix, observation: Observation) -> str:
         ]
     )
     lines.append(["  observed", *(cells[INBOUND].text() for cells in observation.rows)])
+    for name in observation.names:
+        key = f"{NAME_PREFIX}{name.key}"
+        lines.append([f"by name: {name.label}", *(_want_text(c[key]) for c in observation.rows)])
+        lines.append(["  observed", *(cells[key].text() for cells in observation.rows)])
     out = [*aligned(header, lines, rule="-"), *notes(matrix)]
     for nat, eip in observation.eips.items():
         out.append(f"- {nat}: stand-in Elastic IP {eip} in the lab (203.0.113.0/24)")
@@ -308,10 +527,18 @@ def render_observed(matrix: RouteMatrix, observation: Observation) -> str:
     return "\n".join(out)
 
 
+def _want_text(seen: Observed) -> str:
+    if seen.expected is None:
+        return "-"
+    if seen.expected in (TIMED_OUT, FAILS_FAST, RCODES[NXDOMAIN]):
+        return seen.expected
+    return f"expected: {seen.expected}"
+
+
 def observation_json(matrix: RouteMatrix, observation: Observation) -> dict[str, Any]:
     """The matrix's JSON with, per row, ``observed`` (label -> fields) and a ``lab`` summary."""
     doc = matrix.as_json()
-    labels = {d.key: d.label for d in matrix.destinations} | {INBOUND: INBOUND_LABEL}
+    labels = _labels(matrix, observation.names)
     for row_doc, cells in zip(doc["rows"], observation.rows, strict=True):
         row_doc["observed"] = {labels[k]: asdict(v) for k, v in cells.items()}
     doc["lab"] = {

@@ -16,8 +16,10 @@ sends to the endpoint. When S3's list holds no IPv6 entry (the emulator's lists 
 fixed S3 dual-stack address stands in, and a table that sends S3's list to a ``dualstack``
 gateway endpoint makes the cell *unknown* rather than a guess. An endpoint that reports no
 IpAddressType was made without one, and AWS's default is ``ipv4``. The
-other IPv6 destinations use addresses from Amazon's 2600:1f00::/24 and a public resolver address:
-any global address takes the same route unless a table carries a more specific one.
+other destinations (SQS's, the internet's) use documentation addresses (198.51.100.0/24,
+2001:db8:ffff::/48): any address outside the VPC and the prefix lists takes the same route unless
+a table carries a more specific one, and the lab (:mod:`natless.net.lab`) puts them on
+interfaces of its own namespaces.
 
 Two checks beyond the route:
 
@@ -56,11 +58,11 @@ class Destination:
 DESTINATIONS: tuple[Destination, ...] = (
     Destination("s3-ipv4", "S3 (IPv4)", 4, prefix_list_service="s3"),
     Destination("dynamodb-ipv4", "DynamoDB (IPv4)", 4, prefix_list_service="dynamodb"),
-    Destination("s3-ipv6", "S3 (IPv6)", 6, address="2600:1fa0:4000::1", prefix_list_service="s3"),
-    Destination("sqs-dualstack-ipv6", "SQS dual-stack (IPv6)", 6, address="2600:1f18:4000::1"),
-    Destination("internet-ipv6", "IPv6 internet", 6, address="2001:4860:4860::8888"),
-    Destination("internet-ipv4", "IPv4 internet", 4, address="8.8.8.8"),
-    Destination("nat64", "NAT64 64:ff9b::/96", 6, address="64:ff9b::808:808"),
+    Destination("s3-ipv6", "S3 (IPv6)", 6, address="2001:db8:ffff::30", prefix_list_service="s3"),
+    Destination("sqs-dualstack-ipv6", "SQS dual-stack (IPv6)", 6, address="2001:db8:ffff::80"),
+    Destination("internet-ipv6", "IPv6 internet", 6, address="2001:db8:ffff::53"),
+    Destination("internet-ipv4", "IPv4 internet", 4, address="198.51.100.53"),
+    Destination("nat64", "NAT64 64:ff9b::/96", 6, address="64:ff9b::c633:6435"),
 )
 
 # Cell kinds
@@ -234,6 +236,11 @@ class Reader:
             found = self.ec2.describe_security_groups(GroupIds=list(group_ids))
             self._groups[group_ids] = found["SecurityGroups"]
         return self._groups[group_ids]
+
+    def vpc_cidr(self, vpc_id: str) -> str:
+        """The VPC's primary IPv4 block (its base + 2 is the Amazon-provided resolver)."""
+        (vpc,) = self.ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+        return str(vpc["CidrBlock"])
 
     def subnets(self, subnet_ids: list[str]) -> list[dict[str, Any]]:
         """The subnets, in a stable order: by availability zone, then ID."""

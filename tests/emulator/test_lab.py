@@ -36,9 +36,16 @@ from natless.deploy.package import build_package
 from natless.deploy.stack import Stack
 from natless.net import lab as labmod
 from natless.net.lab import PREFIX_ENV, Lab, Probe
+from natless.net.labdns import lab_names, resolver_address
 from natless.net.labplan import EIP_POOL, PUBLIC_IPV4_ONLY, SubnetInput, plan_lab
 from natless.net.netns import NETNS_DIR, LabError, in_netns, run
-from natless.net.observe import LAB_DESTINATIONS, lab_inputs
+from natless.net.observe import (
+    LAB_DESTINATIONS,
+    by_name,
+    lab_inputs,
+    prepare,
+    representatives,
+)
 from natless.net.routes import Reader, route_matrix
 from natless.paths import EXAMPLES, SCRATCH_ENV
 
@@ -114,6 +121,20 @@ def _processes_in(inodes: set[int]) -> list[int]:
     return found
 
 
+def _resolvers_of_ours() -> list[int]:
+    """Live unbound processes started by a lab with this worker's prefix (its config file is
+    named after the namespace it runs in)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"unbound") and any(f"unbound-{PREFIX}".encode() in a for a in argv):
+            found.append(int(proc.name))
+    return found
+
+
 def _assert_nothing_left(namespaces: list[str], state_dir: Path) -> None:
     assert namespaces, "the test must know the lab's namespaces"
     assert not [n for n in namespaces if (NETNS_DIR / n).exists()]
@@ -125,6 +146,7 @@ def _assert_nothing_left(namespaces: list[str], state_dir: Path) -> None:
     assert not host_names & node_names, "a veth of the lab is in the host's namespace"
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     assert "natless" not in tables
+    assert _resolvers_of_ours() == []
 
 
 def test_observed_routes_agree_with_the_computed_matrix(applied, lab_env, capsys) -> None:
@@ -155,6 +177,33 @@ def test_observed_routes_agree_with_the_computed_matrix(applied, lab_env, capsys
                 assert seen[label]["source"] == doc["lab"]["elastic_ips"][nat]
                 assert seen[label]["source"] in {str(a) for a in EIP_POOL}
         assert all(cell["agrees"] is not False for cell in seen.values())
+        by = {k.removeprefix("by name: "): v for k, v in seen.items()}
+        region = boto3.client("ec2", **applied.kw).meta.region_name
+        sqs4, sqs6 = (
+            by[f"SQS sqs.{region}.amazonaws.com"],
+            by[f"SQS dual-stack sqs.{region}.api.aws"],
+        )
+        assert sqs4["resolved"] == "NOERROR" and len(sqs4["addresses"]) == 1  # A only
+        assert ":" not in sqs4["addresses"][0]
+        assert (sqs6["outcome"], sqs6["carrier"]) == ("answered", eigw)
+        assert ":" in sqs6["address"] and len(sqs6["addresses"]) == 2  # AAAA tried first
+        ipv4_host = by["IPv4-only host ipv4only.natless.example"]
+        assert ipv4_host["addresses"] == [str(PUBLIC_IPV4_ONLY)]
+        if applied.example == "egress-only":
+            assert sqs4["outcome"] == "timed out" and ipv4_host["outcome"] == "timed out"
+        else:
+            (nat,) = applied.outputs["nat_gateway_ids"]
+            assert (sqs4["outcome"], sqs4["carrier"]) == ("answered", nat)
+            assert (ipv4_host["carrier"], ipv4_host["source"]) == (
+                nat,
+                doc["lab"]["elastic_ips"][nat],
+            )
+        s3 = by[f"S3 s3.{region}.amazonaws.com"]
+        assert (s3["carrier"], s3["addresses"]) == (
+            row["cells"]["S3 (IPv4)"]["target"],
+            [row["cells"]["S3 (IPv4)"]["address"]],
+        )
+        assert by[f"X-Ray dual-stack xray.{region}.api.aws (none)"]["resolved"] == "NXDOMAIN"
     public = next(r for r in doc["rows"] if r["function"] == applied.names["public"])
     assert {c["outcome"] for c in public["observed"].values()} == {"not observed"}
     _assert_nothing_left(doc["lab"]["namespaces"], lab_env)
@@ -343,4 +392,101 @@ def test_inbound_is_dropped_by_the_eigw_rules_and_passes_without_them(lab_env) -
         answered = lab.probe(inbound, 1.0)["in"]
         assert (answered.outcome, answered.node) == ("answered", "fn0")
         assert answered.peer == "2001:db8:0:1::2"  # the internet node's end of its eigw link
+    _assert_nothing_left(lab.namespaces, lab_env)
+
+
+def test_names_resolve_from_the_function_and_ipv4_first_stalls(applied, lab_env) -> None:
+    """From the function's namespace, over UDP to the VPC resolver (base + 2, and fd00:ec2::253):
+    IPv4 names have A only, dual-stack names A and AAAA, X-Ray's dual-stack name is NXDOMAIN.
+    With IPv4 first (gai.conf precedence), SQS's dual-stack name in the egress-only subnet
+    stalls for the connect timeout on the A record, then connects over IPv6 through the EIGW."""
+    ec2 = boto3.client("ec2", **applied.kw)
+    reader = Reader(ec2, ec2.meta.region_name)
+    matrix = route_matrix(
+        ec2, boto3.client("lambda", **applied.kw), [applied.names["vpc"]], LAB_DESTINATIONS, reader
+    )
+    prepared = prepare(reader, matrix)
+    region = reader.region
+    (vpc,) = ec2.describe_vpcs(VpcIds=[applied.outputs["vpc_id"]])["Vpcs"]
+    server = str(resolver_address(vpc["CidrBlock"]))
+    assert {str(s.resolver4) for s in prepared.inputs} == {server}
+    eigw = applied.outputs["egress_only_internet_gateway_id"]
+    with Lab.running(prepared.plan) as lab:
+        a, aaaa = lab.resolve("fn0", server, f"sqs.{region}.amazonaws.com", 2.0)
+        assert (a.status, len(a.addresses), aaaa.status, aaaa.addresses) == (
+            "NOERROR",
+            1,
+            "NOERROR",
+            (),
+        )
+        a, aaaa = lab.resolve("fn0", "fd00:ec2::253", f"sqs.{region}.api.aws", 2.0)
+        assert len(a.addresses) == 1 and len(aaaa.addresses) == 1
+        a, aaaa = lab.resolve("fn0", server, f"my-bucket.s3.dualstack.{region}.amazonaws.com", 2.0)
+        assert a.addresses and aaaa.addresses
+        a, _ = lab.resolve("fn0", server, f"xray.{region}.api.aws", 2.0)
+        assert a.status == "NXDOMAIN"
+        found = by_name(lab, "fn0", server, f"sqs.{region}.api.aws", 1.0, ipv4_first=True)
+        sqs4 = by_name(lab, "fn0", server, f"sqs.{region}.amazonaws.com", 1.0)
+        (only,) = sqs4["attempts"]
+        if applied.example != "egress-only":  # IPv4 first answers through the NAT at once
+            ((first, answered),) = found["attempts"]
+            assert (answered.outcome, answered.via) == (
+                "answered",
+                applied.outputs["nat_gateway_ids"][0],
+            )
+            assert only[1].outcome == "answered"
+            return
+        (first, stalled), (second, answered) = found["attempts"]
+        assert ":" not in first and ":" in second
+        assert (answered.outcome, answered.via) == ("answered", eigw)
+        assert only[1].outcome == stalled.outcome == "timed out"
+        print(
+            f"\n{applied.example}: sqs.{region}.api.aws with IPv4 first, 1 s timeout: "
+            f"{first} {stalled.outcome} after {stalled.seconds:.3f} s, then {second} "
+            f"{answered.outcome} via {answered.via} in {answered.seconds:.3f} s; "
+            f"sqs.{region}.amazonaws.com: {only[1].outcome} after {only[1].seconds:.3f} s"
+        )
+        assert _resolvers_of_ours()
+    _assert_nothing_left(lab.namespaces, lab_env)
+
+
+def test_a_dns64_subnet_without_nat64_gets_synthesised_addresses_that_hang(lab_env) -> None:
+    """A hand-made plan (the modules refuse DNS64 without a NAT): the DNS64 resolver answers
+    the IPv4-only host with 64:ff9b::c633:640a, the other subnet gets no AAAA; the synthesised
+    address has no translator, so getaddrinfo's first choice hangs for the timeout before IPv4
+    (which has no route either here) is tried."""
+    routes = ((ipaddress.ip_network("::/0"), {"EgressOnlyInternetGatewayId": "eigw-1"}),)
+
+    def subnet(row: int, dns64: bool) -> SubnetInput:
+        return SubnetInput(
+            row,
+            "f",
+            f"subnet-{row}",
+            ipaddress.IPv4Network(f"10.0.{row}.0/24"),
+            ipaddress.IPv6Network(f"2600:1f18:1:{row}::/64"),
+            routes,
+            None,
+            resolver_address("10.0.0.0/16"),
+            dns64,
+        )
+
+    class NoLists:
+        region = "us-east-1"
+
+        def address(self, dest: Any) -> Any:  # the fixed representatives, no prefix lists
+            return ipaddress.ip_address(dest.address or "52.216.0.1")
+
+    names = lab_names("us-east-1", representatives(NoLists(), LAB_DESTINATIONS))  # type: ignore[arg-type]
+    plan = plan_lab([subnet(0, True), subnet(1, False)], [PUBLIC_IPV4_ONLY], names)
+    host = "ipv4only.natless.example"
+    with Lab.running(plan) as lab:
+        assert len(_resolvers_of_ours()) == 2
+        _, aaaa = lab.resolve("fn0", "10.0.0.2", host, 2.0)
+        assert aaaa.addresses == ("64:ff9b::c633:640a",)
+        _, aaaa = lab.resolve("fn1", "10.0.0.2", host, 2.0)
+        assert aaaa.addresses == ()
+        found = by_name(lab, "fn0", "10.0.0.2", host, 1.0)
+        assert found["order"] == ["64:ff9b::c633:640a", str(PUBLIC_IPV4_ONLY)]
+        assert [r.outcome for _, r in found["attempts"]] == ["timed out", "timed out"]
+        print(f"\nDNS64 without NAT64: {[(a, round(r.seconds, 3)) for a, r in found['attempts']]}")
     _assert_nothing_left(lab.namespaces, lab_env)

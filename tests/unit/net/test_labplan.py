@@ -50,7 +50,7 @@ DDB = (n("52.94.0.0/22"), {"GatewayId": "vpce-ddb", "DestinationPrefixListId": "
 NAT4 = (n("0.0.0.0/0"), {"NatGatewayId": "nat-1"})
 DESTS = [
     ipaddress.ip_address(a)
-    for a in ("52.216.0.1", "52.94.0.1", "8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808")
+    for a in ("52.216.0.1", "52.94.0.1", "198.51.100.53", "2001:db8:ffff::53", "64:ff9b::c633:6435")
 ]
 DESTS.append(PUBLIC_IPV4_ONLY)
 
@@ -221,8 +221,8 @@ def test_plan_of_two_subnets() -> None:
     assert any(r.startswith("0.0.0.0/0 via 192.0.2.") for r in plan.nodes["rt1"].routes)
     # who listens on what
     assert plan.hosted["vpce0"] == ["52.216.0.1"] and plan.hosted["vpce1"] == ["52.94.0.1"]
-    assert "64:ff9b::808:808" not in plan.hosted["inet"]
-    assert set(plan.hosted["inet"]) == {str(a) for a in DESTS} - {"64:ff9b::808:808"}
+    assert "64:ff9b::c633:6435" not in plan.hosted["inet"]
+    assert set(plan.hosted["inet"]) == {str(a) for a in DESTS} - {"64:ff9b::c633:6435"}
     assert plan.nodes["inet"].listen == {"eigw0": "eigw-1", "nat0": "nat-1"}
     assert plan.nodes["vpce0"].listen == {"rt0": "vpce-s3", "rt1": "vpce-s3"}
     # the gateways

@@ -362,8 +362,8 @@ def test_unreachable_cells_are_not_evaluated() -> None:
     ("rules", "allowed"),
     [
         ([rule("-1", v4=["0.0.0.0/0"])], True),  # all traffic
-        ([rule("tcp", (0, 65535), v4=["8.0.0.0/8"])], True),  # a range around 443
-        ([rule("6", (443, 443), v4=["8.8.8.8/32"])], True),  # protocol by number
+        ([rule("tcp", (0, 65535), v4=["198.51.0.0/16"])], True),  # a range around 443
+        ([rule("6", (443, 443), v4=["198.51.100.53/32"])], True),  # protocol by number
         ([rule("tcp", (80, 80), v4=["0.0.0.0/0"])], False),  # wrong port
         ([rule("udp", (443, 443), v4=["0.0.0.0/0"])], False),  # wrong protocol
         ([rule("tcp", (443, 443), v6=["::/0"])], False),  # wrong family
