@@ -7,15 +7,17 @@ Building: the namespaces (``<prefix><lab id>-<node>``, e.g. ``nl3fa2b1-rt0``) ar
 ``ip -batch``; each gets its sysctls (forwarding, no duplicate address detection, so addresses
 work at once) from a thread inside it; the veth pairs are created straight into their two
 namespaces (never in the host's, so deleting the namespaces removes every veth); then each
-namespace is configured in parallel (one ``ip -batch``, one ``nft -f``). The listeners are
+namespace is configured in parallel (one ``ip -batch``, one ``nft -f``); then the resolvers
+(unbound) and, in nat nodes that do NAT64, the translators (tayga) start as children of this
+process that the kernel kills with it (PR_SET_PDEATHSIG). The listeners are
 sockets of this process, made inside each namespace and served by one thread: no listener
 process exists to be left behind.
 
 Leaving the block (normally, by an exception, by Ctrl-C) closes the sockets and deletes the
 namespaces. Before anything is made, a state file ``<scratch>/labs/<lab id>.json`` records the
-owner (pid and start time) and the namespace names; teardown removes it last. A lab whose owner
-was killed (SIGKILL) stays until :func:`clean_orphans` (run by ``natless clean``) deletes its
-namespaces.
+owner (pid and start time), the namespace names and each child process (pid and start time);
+teardown removes it last. A lab whose owner was killed (SIGKILL) stays until
+:func:`clean_orphans` (run by ``natless clean``) kills its children and deletes its namespaces.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from natless.errors import UserError
 from natless.interrupts import deferred
 from natless.net import dnsquery, netns
 from natless.net.dnsquery import AAAA, A, Answer
-from natless.net.labplan import LISTEN_PORT, LabPlan, Node
+from natless.net.labplan import LISTEN_PORT, NAT64_DEVICE, LabPlan, Node
 from natless.paths import SCRATCH
 
 DEFAULT_PREFIX = "nl"
@@ -51,6 +53,7 @@ PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]{0,7}")
 STATE_DIR = SCRATCH / "labs"
 REPLY_LIMIT = 4096
 RESOLVER_START_S = 10.0  # unbound answers within ~0.05 s of its start
+TRANSLATOR_START_S = 10.0  # tayga makes its tun device within a few ms of its start
 KILL_WAIT_S = 5.0
 
 ANSWERED, TIMED_OUT, FAILED = "answered", "timed out", "failed"
@@ -183,6 +186,7 @@ class Lab:
         self.build_s: float | None = None
         self.teardown_s: float | None = None
         self.resolvers: dict[str, subprocess.Popen[bytes]] = {}  # node -> its unbound
+        self.translators: dict[str, subprocess.Popen[bytes]] = {}  # node -> its tayga
 
     def namespace(self, node: str) -> str:
         return f"{self.prefix}{self.lab_id}-{node}"
@@ -206,7 +210,7 @@ class Lab:
                 f"lab prefix {prefix!r}: give 1 to 8 lower-case letters and digits, "
                 "starting with a letter"
             )
-        netns.require_lab_tools()
+        netns.require_lab_tools(translator=any(n.translator for n in plan.nodes.values()))
         lab = cls(plan, prefix, state_dir or STATE_DIR)
         started = time.monotonic()
         try:
@@ -230,7 +234,7 @@ class Lab:
             "namespaces": self.namespaces,
             "processes": [
                 {"pid": p.pid, "pid_start": process_start(p.pid), "node": n}
-                for n, p in self.resolvers.items()
+                for n, p in [*self.resolvers.items(), *self.translators.items()]
             ],
             "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
@@ -265,6 +269,9 @@ class Lab:
         for name, node in sorted(nodes.items(), key=lambda item: item[0] != "dns"):
             if node.resolver:
                 self._start_resolver(name, node.resolver)
+        for node in nodes.values():
+            if node.translator:
+                self._start_translator(node)
         for name, node in nodes.items():
             for ifname, via in node.listen.items():
                 sock = netns.in_netns(self.namespace(name), lambda i=ifname: _listening_socket(i))
@@ -309,19 +316,56 @@ class Lab:
                 if time.monotonic() > deadline:
                     raise netns.LabError(f"unbound in {node}: no answer in {RESOLVER_START_S} s")
 
-    def _stop_resolvers(self) -> None:
-        for proc in self.resolvers.values():
+    def _start_translator(self, node: Node) -> None:
+        """Run tayga with the node's config in its namespace; once its tun device exists, bring
+        it up and add the routes through it. Recorded in the state file as a resolver is."""
+        namespace = self.namespace(node.name)
+        with (
+            tempfile.TemporaryFile() as errors,
+            tempfile.NamedTemporaryFile(
+                "w", prefix=f"natless-tayga-{namespace}-", suffix=".conf"
+            ) as conf,
+        ):
+            conf.write(node.translator)
+            conf.flush()
+            argv = ["tayga", "--nodetach", "-c", conf.name]
+            proc = netns.start_in_netns(namespace, argv, errors)
+            self.translators[node.name] = proc
+            self._write_state()
+            deadline = time.monotonic() + TRANSLATOR_START_S
+            while not netns.in_netns(namespace, lambda: _has_device(NAT64_DEVICE)):
+                if proc.poll() is not None:
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace").strip()
+                    raise netns.LabError(f"tayga in {node.name} exited ({proc.returncode}): {said}")
+                if time.monotonic() > deadline:
+                    raise netns.LabError(
+                        f"tayga in {node.name}: no {NAT64_DEVICE} device in {TRANSLATOR_START_S} s"
+                    )
+                time.sleep(0.01)
+        lines = [
+            f"link set {NAT64_DEVICE} up",
+            *(f"route replace {r}" for r in node.translator_routes),
+        ]
+        netns.in_netns(
+            namespace, lambda: netns.ip_batch(lines, f"routes through tayga in {node.name}")
+        )
+
+    def _stop_children(self) -> None:
+        children = [(f"unbound in {n}", p) for n, p in self.resolvers.items()]
+        children += [(f"tayga in {n}", p) for n, p in self.translators.items()]
+        for _, proc in children:
             if proc.poll() is None:
                 proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=KILL_WAIT_S)
-        left = [n for n, p in self.resolvers.items() if p.poll() is None]
+        left = [what for what, p in children if p.poll() is None]
         if left:
-            raise UserError(f"lab {self.lab_id}: unbound in {', '.join(left)} did not exit")
+            raise UserError(f"lab {self.lab_id}: {', '.join(left)} did not exit")
 
     def _teardown(self) -> None:
         self.listeners.stop()
-        self._stop_resolvers()
+        self._stop_children()
         netns.delete_namespaces(self.namespaces)
         left = netns.existing(self.namespaces)
         if left:
@@ -387,6 +431,15 @@ class Lab:
             if result.outcome == ANSWERED:
                 break
         return attempts
+
+
+def _has_device(name: str) -> bool:
+    """Whether the calling thread's namespace has a network device ``name``."""
+    try:
+        socket.if_nametoindex(name)
+    except OSError:
+        return False
+    return True
 
 
 def _run_probes(
@@ -461,7 +514,7 @@ class LabRecord:
     pid: int
     namespaces: tuple[str, ...]
     created: str
-    processes: tuple[tuple[int, str | None], ...] = ()  # (pid, start) of its resolvers
+    processes: tuple[tuple[int, str | None], ...] = ()  # (pid, start): resolvers, translators
 
 
 def left_behind(state_dir: Path | None = None) -> list[LabRecord]:
@@ -509,6 +562,6 @@ def clean_orphans(state_dir: Path | None = None) -> list[str]:
         done.append(
             f"lab {record.lab_id} (made {record.created} by pid {record.pid}, which is gone): "
             f"{len(present)} namespaces deleted"
-            + (f", {killed} resolver processes killed" if killed else "")
+            + (f", {killed} resolver or translator processes killed" if killed else "")
         )
     return done

@@ -26,7 +26,18 @@ Topology (one ``fn``/``rt`` pair per row of the matrix, one node per gateway the
   dropped.
 * ``nat<j>``: IPv4 source NAT to a stand-in Elastic IP from 203.0.113.0/24 (the emulator's EIPs
   are not documentation addresses, and an address the lab puts on an interface must be one).
-  NAT64 is not modelled: IPv6 sent to it is discarded.
+  Where a table routes ``64:ff9b::/96`` to it, NAT64 too: tayga (a userspace stateless
+  translator on a tun device, ``nat64``) turns the IPv6 packet into IPv4 with a source from its
+  dynamic pool (198.18.0.0/24), and the IPv4 masquerade then puts the Elastic IP on it, so the
+  internet node sees the EIP, as behind AWS's NAT64. One detour: RFC 6052 (3.1) forbids the
+  well-known prefix with non-global IPv4 addresses and tayga enforces it, but every IPv4 address
+  of the lab is a documentation one; so the node first maps ``64:ff9b::/96`` to the
+  network-specific prefix ``2001:db8:64:ff9b::/96`` (nftables ``dnat prefix``, stateful: the
+  replies get their 64:ff9b:: source back), and tayga translates that prefix. The pool comes from
+  198.18.0.0/15 (RFC 2544, benchmarking): not a documentation range the lab hands out (link
+  /31s are allocated through all of 192.0.2.0/24, EIPs from 203.0.113.0/24), never routed
+  outside the nat node (the masquerade replaces it), and tayga takes it as a pool. Without such
+  a route, IPv6 sent to the node is discarded.
 * ``vpce<j>``: hosts listeners on the destination addresses the tables send to that endpoint:
   the regional service reached without the internet node.
 * ``inet``: hosts listeners on every destination address (S3 and DynamoDB too, so a subnet
@@ -68,6 +79,12 @@ EIP_POOL = ipaddress.IPv4Network("203.0.113.0/24")  # stand-in Elastic IPs
 EIP_OFFSET = 10
 PUBLIC_IPV4_ONLY = ipaddress.IPv4Address("198.51.100.10")  # a public host without IPv6
 MAX_LINKS = LINK_V4.num_addresses // 2
+# NAT64 in a nat node (see the module docstring for why these ranges)
+NAT64_DEVICE = "nat64"  # tayga's tun device
+NAT64_POOL = ipaddress.IPv4Network("198.18.0.0/24")  # tayga's dynamic pool (RFC 2544 range)
+NAT64_SELF4 = NAT64_POOL.network_address + 1  # tayga's own IPv4 address (ICMP errors)
+NAT64_SELF6 = ipaddress.IPv6Address("2001:db8:64::1")  # tayga's own IPv6 address
+NAT64_NSP = ipaddress.IPv6Network("2001:db8:64:ff9b::/96")  # what 64:ff9b::/96 is mapped to
 # AWS reserves a subnet's first four addresses (network, router, DNS, future) and its last.
 FUNCTION_HOST_OFFSET = 10
 ROUTER_HOST_OFFSET = 1  # the VPC router's address in every subnet
@@ -124,6 +141,8 @@ class Node:
     forward: tuple[bool, bool] = (False, False)  # IPv4, IPv6 forwarding
     listen: dict[str, str] = field(default_factory=dict)  # interface -> label of its peer
     resolver: str = ""  # an unbound.conf to run in this namespace, "" for none
+    translator: str = ""  # a tayga.conf to run in this namespace, "" for none
+    translator_routes: list[str] = field(default_factory=list)  # via its tun, once it exists
 
     def ip_batch(self) -> list[str]:
         """The ``ip -batch`` lines that configure this namespace (links already exist)."""
@@ -248,9 +267,20 @@ def eigw_ruleset() -> str:
     )
 
 
-def nat_ruleset(eip: str) -> str:
-    """IPv4 source NAT to the Elastic IP toward the internet; nothing new comes in."""
-    return (
+def nat_ruleset(eip: str, nat64: bool = False) -> str:
+    """IPv4 source NAT to the Elastic IP toward the internet; nothing new comes in.
+
+    ``nat64``: also map ``64:ff9b::/96`` to :data:`NAT64_NSP` before routing (tayga refuses the
+    well-known prefix with documentation IPv4 addresses, RFC 6052 3.1)."""
+    six = (
+        f"table ip6 {TABLE} {{\n"
+        "  chain prerouting {\n"
+        "    type nat hook prerouting priority dstnat; policy accept;\n"
+        f"    dnat ip6 prefix to ip6 daddr map {{ {NAT64_PREFIX} : {NAT64_NSP} }}\n"
+        "  }\n"
+        "}\n"
+    )
+    return (six if nat64 else "") + (
         f"table ip {TABLE} {{\n"
         "  chain postrouting {\n"
         "    type nat hook postrouting priority srcnat; policy accept;\n"
@@ -267,6 +297,24 @@ def nat_ruleset(eip: str) -> str:
         "  }\n"
         "}\n"
     )
+
+
+def tayga_config() -> str:
+    """tayga's configuration in a nat node: its tun device, its own addresses, the prefix it
+    translates (the network-specific one 64:ff9b::/96 is mapped to) and its dynamic pool, from
+    which each IPv6 source gets an IPv4 address (the masquerade then replaces it by the EIP)."""
+    return (
+        f"tun-device {NAT64_DEVICE}\n"
+        f"ipv4-addr {NAT64_SELF4}\n"
+        f"ipv6-addr {NAT64_SELF6}\n"
+        f"prefix {NAT64_NSP}\n"
+        f"dynamic-pool {NAT64_POOL}\n"
+    )
+
+
+def routes_nat64(net: IPNetwork, route: dict[str, Any]) -> bool:
+    """Whether this route sends (part of) 64:ff9b::/96 to a NAT gateway."""
+    return net.version == 6 and net.overlaps(NAT64_PREFIX) and route_target(route).kind == NAT
 
 
 # --- the plan -----------------------------------------------------------------------------------
@@ -353,6 +401,7 @@ def plan_lab(
     fn6: dict[int, str] = {}
     served: dict[str, list[IPNetwork]] = {}  # gateway endpoint node -> networks routed to it
     behind: dict[str, list[tuple[str, int]]] = {}  # gateway node -> (router, row) using it
+    nat64: dict[str, list[int]] = {}  # nat node -> rows whose table sends 64:ff9b::/96 to it
     for s in subnets:
         fn, rt = f"fn{s.row}", f"rt{s.row}"
         b.nodes[fn] = Node(fn, FUNCTION, s.subnet_id, listen={rt: "function"})
@@ -379,6 +428,8 @@ def plan_lab(
                     behind[gw.name].append((rt, s.row))
                 if gw.kind == ENDPOINT:
                     served.setdefault(gw.name, []).append(net)
+                if routes_nat64(net, route) and s.row not in nat64.setdefault(gw.name, []):
+                    nat64[gw.name].append(s.row)
 
         def via(aws_id: str, family: int, rt: str = rt) -> str | None:
             name = b.by_aws_id.get(aws_id)
@@ -412,7 +463,7 @@ def plan_lab(
         for rt, row in behind.get(gw.name, []):  # return routes to each function behind it
             if gw.kind != EIGW:
                 gw.routes.append(f"{fn4[row]}/32 via {b.hop(gw.name, rt, 4)}")
-            if row in fn6 and gw.kind != NAT_NODE:
+            if row in fn6 and (gw.kind != NAT_NODE or row in nat64.get(gw.name, [])):
                 gw.routes.append(f"{fn6[row]}/128 via {b.hop(gw.name, rt, 6)}")
         if gw.kind == ENDPOINT:
             gw.routes += ["blackhole 0.0.0.0/0", "blackhole ::/0"]
@@ -430,10 +481,17 @@ def plan_lab(
         else:
             eip = str(EIP_POOL.network_address + EIP_OFFSET + len(eips))
             eips[gw.aws_id or gw.name] = eip
-            gw.forward = (True, False)
+            translates = bool(nat64.get(gw.name))
+            gw.forward = (True, translates)
             gw.loopback.append(f"{eip}/32")
             gw.routes += [f"0.0.0.0/0 via {b.hop(gw.name, INTERNET_NAME, 4)}", "blackhole ::/0"]
-            gw.nft = nat_ruleset(eip)
+            gw.nft = nat_ruleset(eip, translates)
+            if translates:
+                gw.translator = tayga_config()
+                gw.translator_routes = [
+                    f"{NAT64_NSP} dev {NAT64_DEVICE}",
+                    f"{NAT64_POOL} dev {NAT64_DEVICE}",
+                ]
             inet.routes.append(f"{eip}/32 via {b.hop(INTERNET_NAME, gw.name, 4)}")
     # The internet node's own connections (inbound probes) must not meet a blackhole route,
     # which fails them at once (EINVAL): what it cannot deliver goes to the "void" node, which
@@ -465,9 +523,15 @@ def plan_lab(
         node.resolver = unbound_config(list(names), answer_on, forward)
 
     hosted: dict[str, list[str]] = {}
-    for address in dict.fromkeys(destinations):
-        if address in NAT64_PREFIX:
-            continue  # a synthesised address: only a NAT64 translator would reach it
+    translated = any(nat64.values())
+    listened: list[IPAddress] = []
+    for address in destinations:
+        if address in NAT64_PREFIX:  # a synthesised address: only a translator reaches it,
+            if not translated:  # and what it reaches is the IPv4 address inside
+                continue
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        listened.append(address)
+    for address in dict.fromkeys(listened):
         prefix = 32 if address.version == 4 else 128
         hosted.setdefault(INTERNET_NAME, []).append(str(address))
         inet.loopback.append(f"{address}/{prefix}")

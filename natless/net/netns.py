@@ -4,8 +4,11 @@ works inside a namespace.
 Everything runs without ``ip netns exec``: a short-lived thread enters the namespace with
 setns(2) (network namespaces are per thread, so the rest of the process stays where it is) and
 runs the callable given; the sockets it makes belong to that namespace for life, and the
-processes it starts (``ip -batch``, ``nft -f``) are born in it. No process of the lab outlives
-the call that started it, so the only things a killed run can leave behind are namespaces.
+processes it starts (``ip -batch``, ``nft -f``) are born in it. Those end with the call that
+started them. The lab's two long-lived processes, the resolver (unbound) and the translator
+(tayga), are asked to die with natless (``PR_SET_PDEATHSIG``) and are recorded in the lab's state
+file, so after a killed run ``natless clean`` removes what is left: namespaces and, should the
+death signal not have reached them, those processes.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ CLONE_NEWNET = 0x40000000
 COMMAND_TIMEOUT_S = 60.0
 PACKAGE = "nftables"
 RESOLVER_PACKAGE = "unbound"
+TRANSLATOR_PACKAGE = "tayga"  # NAT64, only for labs whose tables route 64:ff9b::/96 to a NAT
+TUN = Path("/dev/net/tun")  # tayga's device
 # Debian's unbound package starts a system-wide unbound on install. The lab runs its own, in a
 # namespace, and must neither depend on nor leave one running: while natless installs it, a
 # policy-rc.d that denies every start (exit 101, the Debian convention) is in place, unless the
@@ -45,8 +50,9 @@ DENY_STARTS = "#!/bin/sh\n# natless: no service starts while the lab installs un
 INSTALL_LOCK = Path("/run/lock/natless-apt.lock")
 APT_LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=300"]  # and wait for other apt users (PostgreSQL's)
 INSTALL_HINT = (
-    "the lab needs root, iproute2 (`ip netns`), nftables and unbound (Debian/Ubuntu: `sudo "
-    "apt-get install nftables iproute2 unbound`); run it as root on Linux"
+    "the lab needs root, iproute2 (`ip netns`), nftables, unbound and, for NAT64, tayga "
+    "(Debian/Ubuntu: `sudo apt-get install nftables iproute2 unbound tayga`); run it as root "
+    "on Linux"
 )
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -97,9 +103,10 @@ def _apt(package: str, env: dict[str, str]) -> None:
             raise UserError(f"`{' '.join(argv)}` failed:\n  {tail}\n{INSTALL_HINT}")
 
 
-def require_lab_tools() -> None:
-    """Root, Linux, ``ip`` with network namespaces and ``nft``; installs nftables with apt-get
-    when it is missing and we are root. A UserError says what is missing otherwise."""
+def require_lab_tools(translator: bool = False) -> None:
+    """Root, Linux, ``ip`` with network namespaces, ``nft`` and ``unbound`` (and with
+    ``translator``, tayga and /dev/net/tun); installs the packages with apt-get when they are
+    missing and we are root. A UserError says what is missing otherwise."""
     if not sys.platform.startswith("linux"):
         raise UserError(f"the lab needs Linux network namespaces, not {sys.platform}")
     if os.geteuid() != 0:
@@ -121,6 +128,19 @@ def require_lab_tools() -> None:
         _install(RESOLVER_PACKAGE, "unbound", no_service_start=True)
         if shutil.which("unbound") is None:
             raise UserError(f"`unbound` is still missing after installing it: {INSTALL_HINT}")
+    if translator:
+        _require_translator()
+
+
+def _require_translator() -> None:
+    if not TUN.exists():
+        raise UserError(f"NAT64 in the lab needs {TUN} (tun devices) for tayga: {INSTALL_HINT}")
+    if shutil.which("tayga") is None:
+        if shutil.which("apt-get") is None:
+            raise UserError(f"`tayga` (the lab's NAT64 translator) is not on PATH: {INSTALL_HINT}")
+        _install(TRANSLATOR_PACKAGE, "tayga", no_service_start=True)
+        if shutil.which("tayga") is None:
+            raise UserError(f"`tayga` is still missing after installing it: {INSTALL_HINT}")
 
 
 def run(command: list[str], stdin: str = "", what: str = "") -> None:
@@ -218,7 +238,7 @@ PR_SET_PDEATHSIG = 1
 
 
 def start_in_netns(name: str, argv: list[str], stderr: Any) -> subprocess.Popen[bytes]:
-    """Start a long-running process (the lab's resolver) inside namespace ``name``.
+    """Start a long-running process (a resolver, a translator) inside namespace ``name``.
 
     The child enters the namespace itself (setns between fork and exec) and asks the kernel for
     SIGKILL when its parent dies (PR_SET_PDEATHSIG), so a SIGKILLed natless takes it along. The
@@ -243,6 +263,6 @@ def start_in_netns(name: str, argv: list[str], stderr: Any) -> subprocess.Popen[
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            preexec_fn=enter,  # one fork per resolver, before the listener thread starts
+            preexec_fn=enter,  # one fork per process, before the listener thread starts
             close_fds=True,
         )

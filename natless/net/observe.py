@@ -9,14 +9,15 @@ internet node to the function's IPv6 address, which an egress-only gateway must 
 
 What the computed cell predicts:
 
-* a gateway endpoint, egress-only gateway or (IPv4) NAT gateway: the connection is answered, and
-  that gateway carried it (the endpoint's own listener, or the internet node's listener on the
-  interface from that gateway; through a NAT the listener sees the stand-in Elastic IP);
+* a gateway endpoint, egress-only gateway or NAT gateway (IPv4, and ``64:ff9b::/96`` through its
+  NAT64 translator): the connection is answered, and that gateway carried it (the endpoint's own
+  listener, or the internet node's listener on the interface from that gateway; through a NAT the
+  listener sees the stand-in Elastic IP);
 * unreachable, a black hole, or a security group that blocks it: the connection times out
   (nothing answers, nothing refuses);
 * IPv6 from a function without an IPv6 address (Ipv6AllowedForDualStack off, or no /64): it
   fails at once, as it does in Lambda;
-* anything else (an internet gateway, NAT64 through a NAT gateway, an unknown cell, VPC-local):
+* anything else (an internet gateway, an unknown cell, VPC-local):
   the lab does not model it, so the observation is shown and not compared.
 """
 
@@ -50,6 +51,7 @@ from natless.net.routes import (
     EGRESS_ONLY,
     GATEWAY_ENDPOINT,
     NAT,
+    NAT64_PREFIX,
     SG_BLOCKS,
     UNREACHABLE,
     Cell,
@@ -154,9 +156,15 @@ def expected(cell: Cell, dest: Destination, has_ipv6: bool) -> str | None:
         return FAILS_FAST
     if cell.security_group == SG_BLOCKS or cell.kind in (UNREACHABLE, BLACK_HOLE):
         return TIMED_OUT
-    if cell.kind in (GATEWAY_ENDPOINT, EGRESS_ONLY) or (cell.kind == NAT and dest.family == 4):
+    if cell.kind in (GATEWAY_ENDPOINT, EGRESS_ONLY):
+        return cell.target
+    if cell.kind == NAT and (dest.family == 4 or _in_nat64(cell.address or dest.address)):
         return cell.target
     return None
+
+
+def _in_nat64(address: str | None) -> bool:
+    return address is not None and ipaddress.ip_address(address) in NAT64_PREFIX
 
 
 def expected_inbound(row: Row) -> str | None:

@@ -5,8 +5,11 @@ replicate each function subnet: egress-only reaches S3 and DynamoDB over IPv4 th
 endpoints and IPv6 through its egress-only gateway, and IPv4 to the internet hangs; nat-gateway
 reaches the IPv4 internet through its NAT, whose stand-in Elastic IP the listener sees; inbound
 IPv6 is dropped in both. A route removed between computing and observing is a disagreement
-(exit 1, naming the cells). After success, an exception while building, SIGINT, and SIGKILL
-followed by `natless clean`, no namespace, veth, nftables table or process of the lab remains.
+(exit 1, naming the cells). A hand-made DNS64 subnet whose table sends 64:ff9b::/96 to a NAT
+reaches the IPv4-only host over IPv6 through the NAT's translator (tayga), with the Elastic IP as
+source (no applied example sets enable_dns64). After success, an exception while building,
+SIGINT, and SIGKILL followed by `natless clean`, no namespace, veth, nftables table or process
+(resolver, translator) of the lab remains.
 
 Every lab here uses the namespace prefix ``nlt`` + this worker's pid, so labs of other workers
 (or of a user) are never looked at.
@@ -37,7 +40,7 @@ from natless.deploy.stack import Stack
 from natless.net import lab as labmod
 from natless.net.lab import PREFIX_ENV, Lab, Probe
 from natless.net.labdns import lab_names, resolver_address
-from natless.net.labplan import EIP_POOL, PUBLIC_IPV4_ONLY, SubnetInput, plan_lab
+from natless.net.labplan import EIP_POOL, PUBLIC_IPV4_ONLY, LabPlan, SubnetInput, plan_lab
 from natless.net.netns import NETNS_DIR, LabError, in_netns, run
 from natless.net.observe import (
     LAB_DESTINATIONS,
@@ -121,18 +124,27 @@ def _processes_in(inodes: set[int]) -> list[int]:
     return found
 
 
-def _resolvers_of_ours() -> list[int]:
-    """Live unbound processes started by a lab with this worker's prefix (its config file is
-    named after the namespace it runs in)."""
+def _children_of_ours(program: str) -> list[int]:
+    """Live ``program`` processes started by a lab with this worker's prefix (its config file
+    is named after the program and the namespace it runs in)."""
     found = []
+    mark = f"{program}-{PREFIX}".encode()
     for proc in Path("/proc").iterdir():
         try:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv[0].endswith(b"unbound") and any(f"unbound-{PREFIX}".encode() in a for a in argv):
+        if argv[0].endswith(program.encode()) and any(mark in a for a in argv):
             found.append(int(proc.name))
     return found
+
+
+def _resolvers_of_ours() -> list[int]:
+    return _children_of_ours("unbound")
+
+
+def _translators_of_ours() -> list[int]:
+    return _children_of_ours("tayga")
 
 
 def _assert_nothing_left(namespaces: list[str], state_dir: Path) -> None:
@@ -147,6 +159,7 @@ def _assert_nothing_left(namespaces: list[str], state_dir: Path) -> None:
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     assert "natless" not in tables
     assert _resolvers_of_ours() == []
+    assert _translators_of_ours() == []
 
 
 def test_observed_routes_agree_with_the_computed_matrix(applied, lab_env, capsys) -> None:
@@ -490,3 +503,135 @@ def test_a_dns64_subnet_without_nat64_gets_synthesised_addresses_that_hang(lab_e
         assert [r.outcome for _, r in found["attempts"]] == ["timed out", "timed out"]
         print(f"\nDNS64 without NAT64: {[(a, round(r.seconds, 3)) for a, r in found['attempts']]}")
     _assert_nothing_left(lab.namespaces, lab_env)
+
+
+NAT64_HOST = "64:ff9b::c633:640a"  # the IPv4-only host 198.51.100.10, synthesised by DNS64
+
+
+def _nat64_plan() -> LabPlan:
+    """Row 0: a DNS64 subnet routing 0.0.0.0/0 and 64:ff9b::/96 to nat-1 (what the modules make
+    with enable_dns64); row 1: 64:ff9b::/96 to the egress-only gateway (a black hole)."""
+    nat = {"NatGatewayId": "nat-1"}
+    eigw = {"EgressOnlyInternetGatewayId": "eigw-1"}
+    n = ipaddress.ip_network
+    tables = {
+        0: ((n("::/0"), eigw), (n("0.0.0.0/0"), nat), (n("64:ff9b::/96"), nat)),
+        1: ((n("::/0"), eigw), (n("64:ff9b::/96"), eigw)),
+    }
+    subnets = [
+        SubnetInput(
+            row,
+            "f",
+            f"subnet-{row}",
+            ipaddress.IPv4Network(f"10.0.{row}.0/24"),
+            ipaddress.IPv6Network(f"2600:1f18:1:{row}::/64"),
+            tables[row],
+            None,
+            resolver_address("10.0.0.0/16"),
+            row == 0,
+        )
+        for row in tables
+    ]
+
+    class NoLists:
+        region = "us-east-1"
+
+        def address(self, dest: Any) -> Any:
+            return ipaddress.ip_address(dest.address or "52.216.0.1")
+
+    names = lab_names("us-east-1", representatives(NoLists(), LAB_DESTINATIONS))  # type: ignore[arg-type]
+    nat64_column = next(d.address for d in LAB_DESTINATIONS if d.key == "nat64")
+    wanted = [PUBLIC_IPV4_ONLY, ipaddress.ip_address(str(nat64_column))]
+    return plan_lab(subnets, wanted, names)
+
+
+def test_dns64_and_nat64_reach_the_ipv4_only_host_over_ipv6_through_the_nat(lab_env) -> None:
+    """The NAT64 column's address (64:ff9b::c633:6435) and the IPv4-only host by name from the
+    DNS64 subnet connect over IPv6 through tayga in the nat node; the internet node sees the
+    stand-in Elastic IP. The same prefix routed to the egress-only gateway times out."""
+    plan = _nat64_plan()
+    assert plan.nodes["nat0"].translator
+    eip = plan.eips["nat-1"]
+    column = next(str(d.address) for d in LAB_DESTINATIONS if d.key == "nat64")
+    probes = [Probe("nat", "fn0", column), Probe("eigw", "fn1", column)]
+    with Lab.running(plan) as lab:
+        assert len(_translators_of_ours()) == 1
+        seen = lab.probe(probes, 1.0)
+        assert (seen["nat"].outcome, seen["nat"].node, seen["nat"].via) == (
+            "answered",
+            "inet",
+            "nat-1",
+        )
+        assert seen["nat"].peer == eip
+        assert seen["eigw"].outcome == "timed out"
+        found = by_name(lab, "fn0", "10.0.0.2", "ipv4only.natless.example", 1.0)
+        assert found["order"] == [NAT64_HOST, str(PUBLIC_IPV4_ONLY)]
+        ((address, answered),) = found["attempts"]  # the first, synthesised address answers
+        assert address == NAT64_HOST
+        assert (answered.outcome, answered.via, answered.peer) == ("answered", "nat-1", eip)
+        print(
+            f"\nNAT64: {column} via {seen['nat'].via} (src {seen['nat'].peer}) in "
+            f"{seen['nat'].seconds:.3f} s; by name {address} via {answered.via} (src "
+            f"{answered.peer}) in {answered.seconds:.3f} s; through the EIGW: "
+            f"{seen['eigw'].outcome} after {seen['eigw'].seconds:.3f} s"
+        )
+    _assert_nothing_left(lab.namespaces, lab_env)
+
+
+_HOLD_NAT64_LAB = """
+import time
+from tests.emulator.test_lab import _nat64_plan
+from natless.net.lab import Lab
+with Lab.running(_nat64_plan()):
+    print("up", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("how", ["exception", "sigint", "sigkill"])
+def test_no_translator_is_left_behind(lab_env, how: str) -> None:
+    """A NAT64 lab ended by an exception inside its block, by SIGINT of its process, or by
+    SIGKILL followed by `natless clean`: no tayga (nor anything else of the lab) remains."""
+    if how == "exception":
+        with pytest.raises(RuntimeError, match="inside"), Lab.running(_nat64_plan()) as lab:
+            assert len(_translators_of_ours()) == 1
+            raise RuntimeError("inside the lab")
+        _assert_nothing_left(lab.namespaces, lab_env)
+        return
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_NAT64_LAB],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "up\n", proc.communicate()
+        (state,) = lab_env.glob("*.json")
+        namespaces = json.loads(state.read_text())["namespaces"]
+        assert len(_translators_of_ours()) == 1
+        inodes = _netns_inodes(namespaces)
+        if how == "sigint":
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode != 0 and "KeyboardInterrupt" in err
+        else:
+            proc.kill()
+            proc.communicate(timeout=60)
+            clean = subprocess.run(
+                [sys.executable, "-m", "natless", "clean"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert clean.returncode == 0, clean
+            assert f"{len(namespaces)} namespaces deleted" in clean.stdout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    _assert_nothing_left(namespaces, lab_env)
+    assert _processes_in(inodes) == []

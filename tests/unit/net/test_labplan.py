@@ -17,6 +17,9 @@ from natless.net.labplan import (
     ENDPOINT,
     FUNCTION,
     INTERNET,
+    NAT64_DEVICE,
+    NAT64_NSP,
+    NAT64_POOL,
     NAT_NODE,
     PUBLIC_IPV4_ONLY,
     ROUTER,
@@ -26,6 +29,7 @@ from natless.net.labplan import (
     plan_lab,
     router_ruleset,
     table_routes,
+    tayga_config,
 )
 from natless.net.observe import FAILS_FAST, expected, expected_inbound
 from natless.net.routes import (
@@ -242,6 +246,71 @@ def test_plan_of_two_subnets() -> None:
     ]
     assert plan.nodes["void"].routes == ["blackhole 0.0.0.0/0", "blackhole ::/0"]
     assert plan.nodes["void"].forward == (False, False)
+    # no table routes 64:ff9b::/96 to the NAT: no translator, IPv6 sent to it is discarded
+    assert plan.nodes["nat0"].translator == "" and plan.nodes["nat0"].translator_routes == []
+    assert "ip6" not in plan.nodes["nat0"].nft
+
+
+NAT64 = (n("64:ff9b::/96"), {"NatGatewayId": "nat-1"})
+
+
+def test_a_table_routing_64_ff9b_to_a_nat_gets_a_translator_there() -> None:
+    """Row 0 routes 64:ff9b::/96 to nat-1, row 1 uses nat-1 for IPv4 only: the nat node runs
+    tayga, forwards IPv6, maps the well-known prefix to the network-specific one tayga
+    translates, routes that and its pool through the tun, and knows the way back to row 0's
+    IPv6 address only; the internet node listens on the IPv4 address inside the NAT64 one."""
+    subnets = [
+        SubnetInput(
+            0,
+            "f",
+            "subnet-a",
+            n("10.0.1.0/24"),
+            n("2600:1f18:1:1::/64"),
+            (LOCAL4, LOCAL6, EIGW6, NAT4, NAT64),
+            None,
+        ),
+        SubnetInput(
+            1,
+            "f",
+            "subnet-b",
+            n("10.0.2.0/24"),
+            n("2600:1f18:1:2::/64"),
+            (LOCAL4, LOCAL6, EIGW6, NAT4),
+            None,
+        ),
+    ]
+    plan = plan_lab(subnets, DESTS)
+    nat = plan.nodes["nat0"]
+    assert nat.forward == (True, True)
+    assert nat.translator == tayga_config()
+    assert tayga_config().splitlines() == [
+        "tun-device nat64",
+        "ipv4-addr 198.18.0.1",
+        "ipv6-addr 2001:db8:64::1",
+        "prefix 2001:db8:64:ff9b::/96",
+        "dynamic-pool 198.18.0.0/24",
+    ]
+    assert nat.translator_routes == [f"{NAT64_NSP} dev {NAT64_DEVICE}", f"{NAT64_POOL} dev nat64"]
+    assert "dnat ip6 prefix to ip6 daddr map { 64:ff9b::/96 : 2001:db8:64:ff9b::/96 }" in nat.nft
+    assert 'oifname "inet" snat to 203.0.113.10' in nat.nft  # the pool leaves as the EIP
+    back6 = [r for r in nat.routes if r.startswith("2600:")]
+    assert [r.split()[0] for r in back6] == ["2600:1f18:1:1::a/128"]
+    assert "blackhole ::/0" in nat.routes
+    rt0 = plan.nodes["rt0"].routes
+    assert any(r.startswith("64:ff9b::/96 via 2001:db8:") and r.endswith("dev nat0") for r in rt0)
+    assert not any(r.startswith("64:ff9b::") for r in plan.nodes["rt1"].routes)
+    # 64:ff9b::c633:6435 is 198.51.100.53, which the internet node hosts already: once
+    assert plan.hosted["inet"].count("198.51.100.53") == 1
+    assert "64:ff9b::c633:6435" not in plan.hosted["inet"]
+    assert plan.nodes["inet"].loopback.count("198.51.100.53/32") == 1
+    # a translator only where a table sends 64:ff9b::/96 to a NAT
+    without = plan_lab([subnets[1]], DESTS)
+    assert without.nodes["nat0"].translator == ""
+    to_eigw = (n("64:ff9b::/96"), {"EgressOnlyInternetGatewayId": "eigw-1"})
+    black_hole = SubnetInput(
+        0, "f", "subnet-a", n("10.0.1.0/24"), n("2600:1f18:1:1::/64"), (NAT4, to_eigw), None
+    )
+    assert plan_lab([black_hole], DESTS).nodes["nat0"].translator == ""
 
 
 def test_invented_addresses_come_from_documentation_ranges() -> None:
@@ -289,7 +358,7 @@ BY_KEY = {d.key: d for d in DESTINATIONS}
         (Cell(EGRESS_ONLY, "eigw-1"), "internet-ipv6", True, "eigw-1"),
         (Cell(EGRESS_ONLY, "eigw-1"), "internet-ipv6", False, FAILS_FAST),
         (Cell(NAT, "nat-1"), "internet-ipv4", True, "nat-1"),
-        (Cell(NAT, "nat-1"), "nat64", True, None),  # NAT64 is not modelled
+        (Cell(NAT, "nat-1"), "nat64", True, "nat-1"),  # through the NAT's translator
         (Cell(UNREACHABLE, "no matching route"), "internet-ipv4", True, "timed out"),
         (Cell(BLACK_HOLE, "eigw-1"), "nat64", True, "timed out"),
         (Cell(GATEWAY_ENDPOINT, "vpce-1", security_group=SG_BLOCKS), "s3-ipv4", True, "timed out"),

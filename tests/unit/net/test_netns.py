@@ -49,3 +49,34 @@ def test_a_failed_install_says_how(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     with pytest.raises(netns.UserError, match="Unable to locate package nftables") as err:
         netns._install("nftables", "nft")
     assert "apt-get install nftables" in str(err.value)
+
+
+def test_tayga_is_installed_only_when_a_lab_translates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With everything else present: no translator, no install; with one, apt installs tayga
+    (services held, as for unbound); without /dev/net/tun, a UserError says so."""
+    present = {"ip", "nft", "unbound", "apt-get"}
+    installs: list[tuple[str, bool]] = []
+
+    def install(package: str, command: str, no_service_start: bool = False) -> None:
+        installs.append((package, no_service_start))
+        present.add(command)
+
+    def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    monkeypatch.setattr(netns.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(netns.shutil, "which", lambda c: f"/usr/sbin/{c}" if c in present else None)
+    monkeypatch.setattr(netns.subprocess, "run", run)
+    monkeypatch.setattr(netns, "_install", install)
+    netns.require_lab_tools()
+    assert installs == []
+    monkeypatch.setattr(netns, "TUN", tmp_path / "no-tun")
+    with pytest.raises(netns.UserError, match="no-tun"):
+        netns.require_lab_tools(translator=True)
+    (tmp_path / "tun").touch()
+    monkeypatch.setattr(netns, "TUN", tmp_path / "tun")
+    netns.require_lab_tools(translator=True)
+    netns.require_lab_tools(translator=True)
+    assert installs == [("tayga", True)]
