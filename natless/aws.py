@@ -9,6 +9,19 @@ import botocore.exceptions
 
 from natless.errors import UserError
 
+# The keys of an EC2 route (DescribeRouteTables) that name where it goes: the three natless builds
+# routes to (GatewayId is igw-, vpce- for gateway endpoints, or local), then every other kind.
+OTHER_ROUTE_TARGETS = (
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "CarrierGatewayId",
+    "LocalGatewayId",
+    "CoreNetworkArn",
+)
+ROUTE_TARGETS = ("NatGatewayId", "EgressOnlyInternetGatewayId", "GatewayId", *OTHER_ROUTE_TARGETS)
+
 
 def session(region: str | None = None) -> boto3.session.Session:
     """A boto3 session with a region, or a UserError that says how to set one."""

@@ -57,7 +57,7 @@ from natless.audit.inventory import (
     Subnet,
     Vpc,
 )
-from natless.aws import explain
+from natless.aws import ROUTE_TARGETS, explain
 from natless.errors import UserError
 
 Progress = Callable[[str], None]
@@ -361,25 +361,7 @@ def _route(route: dict[str, Any]) -> Route:
         or route.get("DestinationPrefixListId")
         or "?"
     )
-    target = next(
-        (
-            route[key]
-            for key in (
-                "NatGatewayId",
-                "EgressOnlyInternetGatewayId",
-                "GatewayId",  # igw-, vpce- (gateway endpoints), local
-                "TransitGatewayId",
-                "VpcPeeringConnectionId",
-                "NetworkInterfaceId",
-                "InstanceId",
-                "CarrierGatewayId",
-                "LocalGatewayId",
-                "CoreNetworkArn",
-            )
-            if route.get(key)
-        ),
-        "?",
-    )
+    target = next((route[key] for key in ROUTE_TARGETS if route.get(key)), "?")
     return Route(destination, target)
 
 

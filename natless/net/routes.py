@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from natless.aws import OTHER_ROUTE_TARGETS
 from natless.console.table import aligned
 from natless.errors import UserError
 
@@ -162,15 +163,7 @@ def route_target(route: dict[str, Any]) -> Cell:
         return Cell(EGRESS_ONLY, route["EgressOnlyInternetGatewayId"])
     if route.get("NatGatewayId"):
         return Cell(NAT, route["NatGatewayId"])
-    for key in (
-        "TransitGatewayId",
-        "VpcPeeringConnectionId",
-        "NetworkInterfaceId",
-        "InstanceId",
-        "CarrierGatewayId",
-        "LocalGatewayId",
-        "CoreNetworkArn",
-    ):
+    for key in OTHER_ROUTE_TARGETS:
         if route.get(key):
             return Cell(OTHER, route[key])
     return Cell(OTHER, gateway or None)
