@@ -3,7 +3,13 @@
 Two targets share every step:
 
 - the embedded emulator (``natless demo``): natless starts it and stops it; functions run
-  through the emulator's local Invoke service; the public API is a local stand-in;
+  through the emulator's local Invoke service. Where the machine allows it (root, network
+  namespaces, nftables and unbound installable), they run in the lab (:mod:`natless.net.lab`):
+  each inside a namespace replica of its subnet, or of Lambda's own network for the function
+  without VPC config, with the lab's resolver, its CA and no endpoint override, so their calls
+  take the routes the tables give to a TLS front of the emulator; the report says which paths
+  carried them. Otherwise one line says why and they run on this host against the emulator's
+  loopback endpoint, with a local stand-in for the public API;
 - an AWS account (``natless demo --aws``, ``make e2e``): refuses to start unless the caller's
   account equals NATLESS_SANDBOX_ACCOUNT_ID; every name and tag carries the run id; destroy
   retries while AWS releases the VPC function's network interfaces. ``--endpoint-url`` points
@@ -17,9 +23,12 @@ outright (SIGKILL) leaves its working copy for ``natless clean``; the next run s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import uuid
+from collections import Counter
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,13 +51,25 @@ from natless.deploy.sandbox import require_sandbox
 from natless.deploy.stack import Stack
 from natless.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
 from natless.errors import UserError
-from natless.net.routes import render, route_matrix
+from natless.net import netns
+from natless.net.lab import Lab
+from natless.net.labdns import DUALSTACK_PUBLIC
+from natless.net.labplan import ENDPOINT, INTERNET, MANAGED_NAME, MANAGED_SOURCE
+from natless.net.observe import prepare
+from natless.net.routes import Reader, RouteMatrix, render, route_matrix
 from natless.paths import REPORTS, example_dir
 
 STAGES = 7
 EMULATOR_TEARDOWN = "stop the emulator, and every resource with it"
 # The examples that deploy a Lambda pair (the demo runs and compares it).
 PAIR_EXAMPLES = ("egress-only", "nat-gateway")
+LAB_MODES = ("auto", "on", "off")
+# What a function in the lab trusts instead of the public CAs: the lab CA (botocore reads
+# AWS_CA_BUNDLE, Python's ssl SSL_CERT_FILE, requests REQUESTS_CA_BUNDLE); what it loses: the
+# endpoint override, so the SDK resolves the region's real names and picks the family itself.
+CA_VARIABLES = ("AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+LAB_UNSET = ("AWS_ENDPOINT_URL",)
+LAB_PUBLIC_URL = f"https://{DUALSTACK_PUBLIC}/natless-bench"  # the lab's dual-stack public host
 
 
 @dataclass
@@ -95,6 +116,97 @@ def _session(target: Target, emulator: Emulator | None) -> boto3.session.Session
     return aws.session(target.region)
 
 
+def lab_refusal() -> str | None:
+    """Why the lab cannot run on this machine (None: it can). Installs its packages if missing
+    (as root, with apt-get), as the lab itself would."""
+    try:
+        netns.require_lab_tools()
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
+@dataclass
+class InLab:
+    """Functions running in a lab: the node each runs in, and who sent what the lab saw."""
+
+    lab: Lab
+    placed: dict[str, str]  # function -> the lab node its invocations run in
+    senders: dict[str, str]  # a source address as the lab's listeners see it -> function(s)
+
+    def paths(self) -> dict[str, str]:
+        """``function -> host``: the gateway (or Lambda's network) that carried its requests
+        there, the source family the listener saw, and how many connections."""
+        seen: Counter[tuple[str, str, str, str]] = Counter()
+        for c in self.lab.connections():
+            if c.kind not in ("aws", "public"):
+                continue
+            node = self.lab.plan.nodes.get(c.node)
+            if node is not None and node.kind == ENDPOINT:  # the endpoint's own listener
+                carrier = node.aws_id
+            elif node is not None and node.kind == INTERNET:  # its listener on the link used
+                carrier = c.via
+            else:
+                carrier = c.node
+            family = "IPv6" if ":" in c.peer else "IPv4"
+            host = c.host or c.server_name or "?"
+            seen[(self.senders.get(c.peer, c.peer), host, carrier or c.node, family)] += 1
+        return {
+            f"{function} -> {host}": f"{carrier} ({family}), {n} connection{'s' * (n != 1)}"
+            for (function, host, carrier, family), n in sorted(seen.items())
+        }
+
+
+@contextlib.contextmanager
+def functions_in_lab(
+    emulator: Emulator,
+    reader: Reader,
+    matrix: RouteMatrix,
+    *,
+    prefix: str | None = None,
+    state_dir: Path | None = None,
+) -> Iterator[InLab]:
+    """Build the lab for the matrix's functions and run their invocations inside it until the
+    block ends; then they run on this host again and the lab is removed.
+
+    A VPC function runs in the namespace of its first subnet (the matrix's rows are sorted by
+    availability zone, then subnet ID: Lambda itself spreads invocations over every subnet,
+    whose routes `natless routes --observe` checks one by one); a function without VPC config
+    runs in the lab's ``aws`` node, Lambda's own network (IPv4 only). Each trusts the lab CA and
+    has no endpoint override: the SDK resolves the region's real names through the lab's
+    resolver and connects to what they answer.
+    """
+    plan = prepare(reader, matrix, managed=True).plan
+    with Lab.running(plan, prefix, state_dir, upstream=emulator.url) as lab:
+        assert lab.ca is not None
+        placed: dict[str, str] = {}
+        senders: dict[str, str] = {}
+        for index, row in enumerate(matrix.rows):
+            node = f"fn{index}" if f"fn{index}" in plan.nodes else MANAGED_NAME
+            if placed.setdefault(row.function, node) != node:
+                continue  # another subnet of a function already placed: not where it runs
+            if node == MANAGED_NAME:
+                continue
+            senders[plan.function_ipv4[index]] = row.function
+            if index in plan.function_ipv6:
+                senders[plan.function_ipv6[index]] = row.function
+            for cell in row.cells.values():  # what leaves through its NAT has the NAT's address
+                if cell.target in plan.eips:
+                    senders[plan.eips[cell.target]] = row.function
+        managed = [f for f, node in placed.items() if node == MANAGED_NAME]
+        if managed:  # Lambda's network: every such function leaves from its one address
+            senders[str(MANAGED_SOURCE)] = ", ".join(managed)
+        env = dict.fromkeys(CA_VARIABLES, str(lab.ca.ca_path))
+        try:
+            for function, node in placed.items():
+                emulator.place(function, lab.namespace(node), env, LAB_UNSET)
+            yield InLab(lab, placed, senders)
+        finally:
+            for function in placed:
+                with contextlib.suppress(UserError, OSError):
+                    emulator.place(function, None)
+
+
 def run_demo(
     example: str,
     target: Target,
@@ -103,8 +215,16 @@ def run_demo(
     reports_root: Path = REPORTS,
     run_id: str | None = None,
     progress: Progress | None = None,
+    lab: str = "auto",
 ) -> DemoResult:
+    """Deploy, route, run the pair, compare, report, destroy (see the module docstring).
+
+    ``lab`` (the embedded emulator only): "auto" runs the pair in the lab when this machine
+    allows it and says why not otherwise; "on" requires it; "off" never builds it.
+    """
     source = example_dir(example)
+    if lab not in LAB_MODES:
+        raise UserError(f"lab must be one of {', '.join(LAB_MODES)}, got {lab!r}")
     if example not in PAIR_EXAMPLES:
         raise UserError(
             f"the demo runs a Lambda pair, which examples/{example} does not deploy; choose one "
@@ -113,7 +233,7 @@ def run_demo(
     if not 1 <= iterations <= 10000:
         raise UserError(f"iterations must be 1..10000, got {iterations}")
     notice_left_behind()
-    run = _Run(example, source, target, iterations, reports_root, run_id or new_run_id())
+    run = _Run(example, source, target, iterations, reports_root, run_id or new_run_id(), lab)
     run.progress = progress or Progress(STAGES)
     with ExitStack() as cleanup:
         try:
@@ -138,6 +258,7 @@ class _Run:
     iterations: int
     reports_root: Path
     run_id: str
+    lab: str = "auto"
     progress: Progress = field(default_factory=lambda: Progress(STAGES))
     created: bool = False  # a Terraform working copy exists (resources may too)
 
@@ -195,10 +316,16 @@ class _Run:
             print(render(matrix), flush=True)
         # 5. the pair
         with progress.stage("run", f"{self.iterations} calls per operation in each placement"):
-            api = cleanup.enter_context(LocalApi()) if target.local else None
-            results = invoker.run_pair(
-                lam, functions, iterations=self.iterations, url=api.url if api else None
-            )
+            in_lab = None
+            if emulator is not None and target.mode == "emulator":
+                in_lab = self.enter_lab(
+                    cleanup, emulator, Reader(ec2, ec2.meta.region_name), matrix
+                )
+            if in_lab is not None:
+                url: str | None = LAB_PUBLIC_URL
+            else:
+                url = cleanup.enter_context(LocalApi()).url if target.local else None
+            results = invoker.run_pair(lam, functions, iterations=self.iterations, url=url)
         # 6. compare and report
         with progress.stage("compare", "ratio of medians, 95% interval widened by the A/A noise"):
             comparison = compare(results["vpc"], results["public"])
@@ -210,6 +337,17 @@ class _Run:
                 "package_sha256": package.sha256_b64,
                 "functions": functions,
             }
+            if emulator is not None and target.mode == "emulator":
+                meta["path"] = "lab" if in_lab is not None else "loopback"
+            if in_lab is not None:
+                meta["lab"] = (
+                    f"{in_lab.lab.lab_id}, built in {in_lab.lab.build_s:.2f} s; "
+                    + ", ".join(f"{f} in {n}" for f, n in in_lab.placed.items())
+                )
+                meta["lab_paths"] = in_lab.paths()
+                print("paths the lab saw (function -> host: carrier, source family):")
+                for what, how in meta["lab_paths"].items():
+                    print(f"  {what}: {how}")
             report_dir = self.reports_root / self.run_id
             reports = write_report(
                 report_dir,
@@ -219,8 +357,36 @@ class _Run:
                 routes=matrix.as_json(),
                 meta=meta,
             )
-            print(render_table(comparison, mode=meta["mode"]), flush=True)
+            shown = "lab" if meta.get("path") == "lab" else meta["mode"]
+            print(render_table(comparison, mode=shown), flush=True)
         return DemoResult(self.run_id, report_dir, reports, outputs)
+
+    def enter_lab(
+        self, cleanup: ExitStack, emulator: Emulator, reader: Reader, matrix: RouteMatrix
+    ) -> InLab | None:
+        """The pair placed in a lab that ``cleanup`` removes, or None (said in one line) when
+        the lab is off or, in "auto", this machine cannot build it."""
+        if self.lab == "off":
+            print("      lab: off (--lab off): the functions run on this host", flush=True)
+            return None
+        why = lab_refusal()
+        if why is None:
+            try:
+                in_lab = cleanup.enter_context(functions_in_lab(emulator, reader, matrix))
+            except UserError as exc:
+                why = str(exc)
+            else:
+                where = ", ".join(f"{f} in {n}" for f, n in in_lab.placed.items())
+                print(f"      lab: built in {in_lab.lab.build_s:.2f} s; {where}", flush=True)
+                return in_lab
+        if self.lab == "on":
+            raise UserError(f"--lab on: the lab cannot run here: {why}")
+        print(
+            f"      lab: not used ({why}); the functions run on this host against the "
+            "emulator's loopback endpoint",
+            flush=True,
+        )
+        return None
 
 
 def describe_reports(result: DemoResult) -> str:

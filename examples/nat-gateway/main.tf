@@ -10,9 +10,10 @@ locals {
 module "vpc" {
   source = "../../modules/dual-stack-vpc"
 
-  name     = var.name
-  az_count = var.az_count
-  nat_mode = "single"
+  name         = var.name
+  az_count     = var.az_count
+  nat_mode     = "single"
+  enable_dns64 = var.enable_dns64
 }
 
 module "endpoints" {

@@ -26,6 +26,12 @@ variable "az_count" {
   default     = 2
 }
 
+variable "enable_dns64" {
+  description = "DNS64 on the private subnets and 64:ff9b::/96 routed to the NAT gateway (NAT64): the functions then reach IPv4-only hosts over IPv6 through the NAT. Off by default, as in AWS: with it on, every IPv4-only name answers an IPv6 address too, which changes which path a dual-stack client takes."
+  type        = bool
+  default     = false
+}
+
 variable "object_expiry_days" {
   description = "Days before the benchmark bucket's objects expire. null drops the bucket's lifecycle rules: `natless demo` does that on the emulator only, where the provider's fixed 55 s wait for them would be most of the apply; keep a number in AWS."
   type        = number

@@ -2,8 +2,9 @@
 
 This module's cache is the function's only cross-invocation state besides the evidence
 records: clients keep their connection pools, so warm invocations skip DNS/TCP/TLS setup.
-Endpoints come from botocore itself (regional or dual-stack per ``netconf.client_config``, or the
-standard AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> overrides); no endpoint_url is passed.
+Endpoints come from botocore itself (regional or dual-stack per ``netconf.client_config``, or
+botocore's own AWS_USE_DUALSTACK_ENDPOINT with NATLESS_DUALSTACK_SERVICES=sdk, or the standard
+AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> overrides); no endpoint_url is passed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class ClientCache:
             service,
             settings.region,
             service in settings.dualstack,
+            settings.dualstack_by_sdk,
             settings.connect_timeout,
             settings.read_timeout,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netconf import check_url
-from ops import OPERATIONS
+from ops import DEFAULT_OPERATIONS, OPERATIONS
 
 DEFAULT_ITERATIONS = 100
 MIN_ITERATIONS, MAX_ITERATIONS = 1, 10_000
@@ -43,7 +43,7 @@ def parse_event(event: Any, default_url: str) -> Request:
 def _operations(value: Any) -> tuple[str, ...]:
     allowed = ", ".join(OPERATIONS)
     if value is None:
-        return tuple(OPERATIONS)
+        return DEFAULT_OPERATIONS
     if not isinstance(value, list) or not value:
         raise BadEvent(f"operations must be a non-empty list of names from: {allowed}")
     for name in value:

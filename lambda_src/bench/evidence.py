@@ -3,7 +3,8 @@
 botocore sends through urllib3, and urllib3 opens every socket with
 ``urllib3.util.connection.create_connection`` (``urllib3.connection`` looks it up on that
 module at call time). ``install()`` wraps that function once per container so that every new
-connection records ``sock.getpeername()`` for its (host, port). A ``before-send`` hook on each
+connection goes through ``attempts.dial`` (address order, attempts recorded) and records
+``sock.getpeername()`` for its (host, port). A ``before-send`` hook on each
 boto3 client records the (host, port) each service's requests go to. Together they say, per
 service: host, address family and the remote address:port actually used.
 
@@ -22,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import attempts
 import urllib3.connection
 import urllib3.util.connection
-from netconf import family_name
+from netconf import family_name, normalize_host
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -34,10 +36,6 @@ class Peer:
     family: str
     address: str
     port: int
-
-
-def normalize_host(host: str) -> str:
-    return host.strip("[]").rstrip(".").lower()
 
 
 class Recorder:
@@ -51,6 +49,11 @@ class Recorder:
     def note_request(self, service: str, host: str, port: int) -> None:
         with self._lock:
             self._targets[service] = (normalize_host(host), port)
+
+    def target(self, service: str) -> tuple[str, int] | None:
+        """The (host, port) this service's latest request went to."""
+        with self._lock:
+            return self._targets.get(service)
 
     def note_url(self, service: str, url: str) -> None:
         parts = urlsplit(url)
@@ -101,7 +104,7 @@ def _on_send(service: str, request: Any = None, **_: Any) -> None:
 def _wrap(original: Callable[..., socket.socket]) -> Callable[..., socket.socket]:
     @functools.wraps(original)
     def create_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
-        sock = original(address, *args, **kwargs)
+        sock = attempts.dial(original, address, *args, **kwargs)
         RECORDER.note_peer(address[0], address[1], sock)
         return sock
 

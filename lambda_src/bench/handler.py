@@ -3,7 +3,8 @@
 Event: ``{"operations": [...], "iterations": 1..10000, "url": "https://..."}`` (all optional).
 The result is a dict: ``{"ok": true, "placement", "operations": {op: stats}, "evidence", ...}``
 or ``{"ok": false, "error": {"type": "BadEvent" | "BadConfig", "message"}}``; never raises for
-a bad event or a bad environment.
+a bad event or a bad environment. ``evidence`` has per service the host, the peer, ``stall_s``,
+``connections`` and, when that service's calls failed, a ``diagnosis`` (see diagnosis.py).
 """
 
 import time
@@ -14,7 +15,9 @@ import os  # noqa: E402 - after the clock starts, so init_ms includes every impo
 import platform  # noqa: E402
 from typing import Any  # noqa: E402
 
+import attempts  # noqa: E402
 import clients  # noqa: E402
+import diagnosis  # noqa: E402
 import evidence  # noqa: E402
 from event import BadEvent, parse_event  # noqa: E402
 from netconf import ConfigError, load_settings  # noqa: E402
@@ -59,22 +62,26 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     except BadEvent as exc:
         return _error("BadEvent", str(exc))
 
-    results = {
-        name: run_operation(OPERATIONS[name], settings, request.url, request.iterations)
-        for name in request.operations
-    }
+    with attempts.watching(settings.ip_preference) as log:
+        results = {
+            name: run_operation(OPERATIONS[name], settings, request.url, request.iterations)
+            for name in request.operations
+        }
     services = dict.fromkeys(OPERATIONS[name].service for name in request.operations)
+    failed = diagnosis.failed_services(results, {n: op.service for n, op in OPERATIONS.items()})
+    targets = {service: evidence.RECORDER.target(service) for service in services}
     return {
         "ok": True,
         "placement": settings.placement,
         "iterations": request.iterations,
         "url": request.url if "http_get" in request.operations else None,
         "dualstack_services": sorted(settings.dualstack),
+        "dualstack_by_sdk": settings.dualstack_by_sdk,
         "ip_preference": settings.ip_preference,
         "operations": results,
         "total_ms": round((time.perf_counter_ns() - start) / 1e6, 3),
         "cold_start": cold_start,
         "init_ms": _Container.init_ms,
         "runtime": _runtime(),
-        "evidence": evidence.RECORDER.report(services),
+        "evidence": diagnosis.annotate(evidence.RECORDER.report(services), targets, log, failed),
     }

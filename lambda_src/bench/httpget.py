@@ -4,7 +4,8 @@ The host is resolved with getaddrinfo(), the addresses are ordered by NATLESS_IP
 and tried in that order with the short connect timeout, at most one address per family: a dead
 family costs one connect timeout (or an instant refusal) and then the other family is tried.
 Each GET opens a new connection (``Connection: close``), so every sample includes DNS, TCP and,
-for https, TLS; the peer of every connection goes to the evidence recorder.
+for https, TLS; the peer of every connection goes to the evidence recorder and each attempt to
+``attempts`` (for the diagnosis of failures and the stall before a connection).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ssl
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import attempts
 from evidence import RECORDER, Recorder
 from netconf import AddrInfo, order_addresses
 
@@ -55,21 +57,22 @@ def connect(
     resolver: Resolver = socket.getaddrinfo,
 ) -> socket.socket:
     """A TCP socket connected to host:port; raises the last connect error if all fail."""
-    infos = resolver(host, port, type=socket.SOCK_STREAM)
-    last_error: OSError | None = None
-    for family, type_, proto, _, sockaddr in candidates(infos, preference):
+    infos = attempts.resolve(host, port, resolver, type=socket.SOCK_STREAM)
+
+    def connect_one(info: AddrInfo) -> socket.socket:
+        family, type_, proto, _, sockaddr = info
         sock = socket.socket(family, type_, proto)
         sock.settimeout(timeout)
         try:
             sock.connect(sockaddr)
-        except OSError as exc:
+        except OSError:
             sock.close()
-            last_error = exc
-            continue
+            raise
         return sock
-    if last_error is None:
-        raise OSError(f"no address for {host}:{port}")
-    raise last_error
+
+    return attempts.connect_in_order(
+        host, port, candidates(infos, preference), connect_one, timeout
+    )
 
 
 def get(

@@ -17,12 +17,17 @@ from botocore.config import Config
 
 DEFAULT_PUBLIC_URL = "https://jsonplaceholder.typicode.com/todos/1"
 DUALSTACK_CHOICES = ("dynamodb", "sqs", "s3")
+# NATLESS_DUALSTACK_SERVICES=sdk: leave use_dualstack_endpoint unset, so botocore's own
+# AWS_USE_DUALSTACK_ENDPOINT / config-file switch decides for every service (the pitfall).
+DUALSTACK_SDK = "sdk"
 IP_PREFERENCES = ("system", "ipv6first", "ipv4first")
 PLACEMENTS = ("vpc", "public", "unknown")
 DEFAULT_CONNECT_TIMEOUT = 2.0
 MAX_CONNECT_TIMEOUT = 60.0
 READ_TIMEOUT = 5.0
-MAX_ATTEMPTS = 2  # botocore counts the first attempt: one retry at most
+# Attempts per call, the first included: one retry at most. botocore's retries "max_attempts"
+# counts retries only (it would make 3), "total_max_attempts" counts them all.
+MAX_ATTEMPTS = 2
 
 # getaddrinfo() entries: (family, type, proto, canonname, sockaddr)
 AddrInfo = tuple[Any, ...]
@@ -44,10 +49,12 @@ class Settings:
     ip_preference: str
     connect_timeout: float
     read_timeout: float = READ_TIMEOUT
+    dualstack_by_sdk: bool = False  # NATLESS_DUALSTACK_SERVICES=sdk
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
+    dualstack, by_sdk = _dualstack_services(env)
     return Settings(
         region=_optional(env, "AWS_REGION") or _optional(env, "AWS_DEFAULT_REGION"),
         placement=_choice(env, "NATLESS_PLACEMENT", PLACEMENTS, default="unknown"),
@@ -55,23 +62,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queue_url=_optional(env, "QUEUE_URL"),
         bucket_name=_optional(env, "BUCKET_NAME"),
         public_url=_public_url(env),
-        dualstack=_dualstack_services(env),
+        dualstack=dualstack,
         ip_preference=_choice(env, "NATLESS_IP_PREFERENCE", IP_PREFERENCES, default="system"),
         connect_timeout=_connect_timeout(env),
+        dualstack_by_sdk=by_sdk,
     )
 
 
 def client_config(service: str, settings: Settings) -> Config:
     """botocore Config for one service: dual-stack only where asked, short timeouts, 1 retry.
 
-    ``use_dualstack_endpoint`` is always set explicitly (True or False) so that a global
-    AWS_USE_DUALSTACK_ENDPOINT cannot switch the gateway-endpoint services to IPv6 hosts.
+    ``use_dualstack_endpoint`` is set explicitly (True or False) so that a global
+    AWS_USE_DUALSTACK_ENDPOINT cannot switch the gateway-endpoint services to IPv6 hosts, nor
+    send a service without a dual-stack name (X-Ray) to a name that does not exist. With
+    NATLESS_DUALSTACK_SERVICES=sdk it is left unset (None) to reproduce exactly that.
     """
+    dualstack = None if settings.dualstack_by_sdk else service in settings.dualstack
     return Config(
-        use_dualstack_endpoint=service in settings.dualstack,
+        use_dualstack_endpoint=dualstack,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
     )
 
 
@@ -82,6 +93,11 @@ def order_addresses(infos: Iterable[AddrInfo], preference: str) -> list[AddrInfo
         return items
     first = socket.AF_INET6 if preference == "ipv6first" else socket.AF_INET
     return sorted(items, key=lambda info: info[0] != first)  # stable: keeps resolver order
+
+
+def normalize_host(host: str) -> str:
+    """The host as a lookup key: no IPv6 brackets, no trailing dot, lower case."""
+    return host.strip("[]").rstrip(".").lower()
 
 
 def family_name(family: int) -> str:
@@ -118,16 +134,25 @@ def _choice(env: Mapping[str, str], name: str, allowed: Sequence[str], default: 
     return value
 
 
-def _dualstack_services(env: Mapping[str, str]) -> frozenset[str]:
+def _dualstack_services(env: Mapping[str, str]) -> tuple[frozenset[str], bool]:
+    """The services to call by their dual-stack names, and whether botocore decides instead."""
     raw = env.get("NATLESS_DUALSTACK_SERVICES", "")
     names = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    if DUALSTACK_SDK in names:
+        if len(names) > 1:
+            raise ConfigError(
+                f"NATLESS_DUALSTACK_SERVICES={raw!r}: {DUALSTACK_SDK!r} leaves the choice to "
+                "botocore (AWS_USE_DUALSTACK_ENDPOINT) for every service and must stand alone"
+            )
+        return frozenset(), True
     unknown = [name for name in names if name not in DUALSTACK_CHOICES]
     if unknown:
         raise ConfigError(
             f"NATLESS_DUALSTACK_SERVICES has unknown service(s) {', '.join(unknown)}; "
-            f"allowed (comma-separated): {', '.join(DUALSTACK_CHOICES)}"
+            f"allowed (comma-separated): {', '.join(DUALSTACK_CHOICES)}, or {DUALSTACK_SDK!r} "
+            "alone to let botocore's AWS_USE_DUALSTACK_ENDPOINT decide"
         )
-    return frozenset(names)
+    return frozenset(names), False
 
 
 def _connect_timeout(env: Mapping[str, str]) -> float:

@@ -1,4 +1,8 @@
-"""The six benchmark operations.
+"""The benchmark operations: six by default, and ``xray_put`` on request.
+
+``xray_put`` is not in the default set: X-Ray has no dual-stack name and no gateway endpoint,
+so from a NAT-less subnet it needs an interface endpoint, and a default run must not spend
+its calls timing out. Ask for it to show exactly that pitfall.
 
 Each operation binds to its client and configuration once (outside the timed loop) and returns
 a zero-argument callable that performs exactly one call; the runner times each call.
@@ -7,6 +11,7 @@ a zero-argument callable that performs exactly one call; the runner times each c
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -24,7 +29,7 @@ S3_PREFIX = "bench/"
 @dataclass(frozen=True)
 class Operation:
     name: str
-    service: str  # evidence key: dynamodb | sqs | s3 | http
+    service: str  # evidence key: dynamodb | sqs | s3 | xray | http
     needs: tuple[str, ...]  # environment variables without which the operation cannot run
     bind: Callable[[Settings, str], Call]
 
@@ -74,6 +79,37 @@ def _s3_list(settings: Settings, url: str) -> Call:
     return lambda: client.list_objects_v2(Bucket=bucket, Prefix=S3_PREFIX, MaxKeys=10)
 
 
+class UnprocessedSegment(Exception):
+    """X-Ray answered 200 but did not accept the segment (its error code is the message)."""
+
+
+def trace_segment() -> str:
+    """One minimal valid X-Ray segment document, closed (start and end time), as JSON."""
+    now = time.time()
+    return json.dumps(
+        {
+            "name": "natless-bench",
+            "id": secrets.token_hex(8),  # 16 hex digits
+            "trace_id": f"1-{int(now):08x}-{secrets.token_hex(12)}",  # 1-<epoch hex>-<24 hex>
+            "start_time": now,
+            "end_time": now + 0.001,
+        }
+    )
+
+
+def _xray_put(settings: Settings, url: str) -> Call:
+    client = clients.get("xray", settings)
+
+    def call() -> object:
+        response = client.put_trace_segments(TraceSegmentDocuments=[trace_segment()])
+        rejected = response.get("UnprocessedTraceSegments") or []
+        if rejected:
+            raise UnprocessedSegment(str(rejected[0].get("ErrorCode") or rejected[0]))
+        return response
+
+    return call
+
+
 def _http_get(settings: Settings, url: str) -> Call:
     return lambda: httpget.get(
         url, settings.ip_preference, settings.connect_timeout, settings.read_timeout
@@ -89,8 +125,10 @@ OPERATIONS: dict[str, Operation] = {
         Operation("s3_put", "s3", ("BUCKET_NAME",), _s3_put),
         Operation("s3_list", "s3", ("BUCKET_NAME",), _s3_list),
         Operation("http_get", "http", (), _http_get),
+        Operation("xray_put", "xray", (), _xray_put),
     )
 }
+DEFAULT_OPERATIONS = tuple(name for name in OPERATIONS if name != "xray_put")
 
 SETTING_OF_ENV = {
     "TABLE_NAME": "table_name",

@@ -33,12 +33,27 @@ EMULATOR_NOTE = (
     "latency: every call went to a local process on this machine, so the timings describe the "
     "emulator and this computer, not Lambda, VPC networking or the AWS services."
 )
+LAB_NOTE = (
+    "The functions ran in the lab: each inside a network-namespace replica of its subnet (the "
+    "VPC function) or of Lambda's own network (the public one), resolving the region's real "
+    "endpoint names through the lab's resolver and calling them over TLS with no endpoint "
+    "override, so the SDK chose each name and address family itself, and the packets took "
+    "the routes the route tables give (gateway endpoint, egress-only gateway, NAT) through "
+    "the kernel (veth, nftables, conntrack) to a TLS front of the one local emulator. The "
+    "paths below are what the lab saw. The timings add those kernel paths (microseconds) to "
+    "the emulator's own time; they do not show AWS latency, Hyperplane ENIs or the services."
+)
 # On screen, under the table, when the timings come from a local stand-in for AWS.
 LOCAL_CAVEATS = {
     "emulator": (
         "CAUTION: emulator run. Both placements called one local emulator process on this machine,",
         "so these ratios measure the harness and this computer, not AWS (routing is what it "
         "proves).",
+    ),
+    "lab": (
+        "CAUTION: emulator run in the lab. Both placements called one local emulator process,",
+        "each over its own kernel path (endpoint, egress-only gateway, NAT or Lambda's network);",
+        "those paths cost microseconds, so the ratios still measure the harness, not AWS.",
     ),
     "endpoint": (
         "CAUTION: not AWS. Both placements called the same local endpoint, so these ratios",
@@ -265,7 +280,30 @@ def _evidence_lines(vpc: Mapping[str, Any], public: Mapping[str, Any]) -> list[s
             rows.append([placement, service, seen.get("host"), seen.get("family"), address])
     if not rows:
         return ["No network evidence in the results."]
-    return markdown_table(["placement", "service", "host", "family", "address"], rows)
+    return [
+        *markdown_table(["placement", "service", "host", "family", "address"], rows),
+        *_diagnosis_lines(vpc, public),
+    ]
+
+
+def _diagnosis_lines(vpc: Mapping[str, Any], public: Mapping[str, Any]) -> list[str]:
+    """The bench function's own account of failed calls and of connects that stalled first."""
+    lines = []
+    for placement, result in (("vpc", vpc), ("public", public)):
+        for service, seen in (result.get("evidence") or {}).items():
+            seen = seen if isinstance(seen, Mapping) else {}
+            diagnosis = seen.get("diagnosis")
+            if isinstance(diagnosis, Mapping) and diagnosis.get("explanation"):
+                lines.append(f"- {placement} {service}: {_text(diagnosis['explanation'])}")
+            stall = seen.get("stall_s")
+            if isinstance(stall, int | float) and stall > 0:
+                lines.append(
+                    f"- {placement} {service}: {stall:g} s lost to failed connect attempts "
+                    f"before {_text(seen.get('connections'))} connection(s) succeeded"
+                )
+    if not lines:
+        return []
+    return ["", "What the function observed where calls failed or stalled:", "", *lines]
 
 
 def _drift_lines(comparison: Comparison) -> list[str]:
@@ -330,6 +368,8 @@ def render_markdown(
     lines += [*_meta_lines(meta), _run_line("VPC run", vpc), _run_line("public run", public), ""]
     if meta.get("mode") == "emulator":
         lines += [f"> {EMULATOR_NOTE}", ""]
+    if meta.get("path") == "lab":
+        lines += [f"> {LAB_NOTE}", ""]
     lines += ["## Latency per call (ms)", ""]
     header = (*TABLE_HEADER[:-1], BOOTSTRAP_HEADER, TABLE_HEADER[-1])
     lines += markdown_table(

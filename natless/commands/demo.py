@@ -7,7 +7,7 @@ import argparse
 from natless import paths
 from natless.bench.invoker import DEFAULT_ITERATIONS
 from natless.commands.argtypes import IntBetween, Seconds
-from natless.demo import Target, describe_reports, results_json, run_demo
+from natless.demo import LAB_MODES, Target, describe_reports, results_json, run_demo
 from natless.errors import UserError
 
 NAME = "demo"
@@ -53,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds between destroy attempts in AWS, 0 or more (network interfaces release "
         "slowly)",
     )
+    parser.add_argument(
+        "--lab",
+        choices=LAB_MODES,
+        default="auto",
+        help="on the embedded emulator, run the pair inside the lab (network-namespace replicas "
+        "of its subnets; root): auto (default) when this machine allows it, saying why not "
+        "otherwise; on: required; off: never",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary at the end")
 
 
@@ -69,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         destroy_attempts=attempts,
         destroy_wait_s=args.destroy_wait if in_aws else 0.0,
     )
-    result = run_demo(args.example, target, iterations=args.iterations)
+    if args.aws and args.lab == "on":
+        raise UserError("--lab on goes with the embedded emulator, not --aws")
+    result = run_demo(args.example, target, iterations=args.iterations, lab=args.lab)
     print(describe_reports(result))
     if args.json:
         print(results_json(result))

@@ -24,7 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -187,6 +190,35 @@ class Emulator:
         req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(req, timeout=10):
             pass
+
+    def place(
+        self,
+        function: str,
+        netns: str | None,
+        env: dict[str, str] | None = None,
+        unset: Sequence[str] = (),
+    ) -> None:
+        """Run ``function``'s invocations inside network namespace ``netns`` (a lab node's),
+        with ``unset`` removed from its environment and ``env`` added; None: on this host again.
+
+        The emulator's ``/natless-api/placement/{function}`` (natless.emulator.invoke_service);
+        a namespace that does not exist is a UserError.
+        """
+        url = f"{self.url}/natless-api/placement/{urllib.parse.quote(function, safe='')}"
+        if netns is None:
+            request = urllib.request.Request(url, method="DELETE")
+        else:
+            body = json.dumps({"netns": netns, "env": env or {}, "unset": list(unset)})
+            request = urllib.request.Request(url, data=body.encode(), method="PUT")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except urllib.error.HTTPError as exc:
+            try:
+                said = json.loads(exc.read()).get("message", "")
+            except ValueError:
+                said = ""
+            raise UserError(f"cannot place {function} in {netns}: {said or exc.reason}") from None
 
     def env(self) -> dict[str, str]:
         """Environment that points the AWS SDKs (and the AWS CLI) at this emulator."""

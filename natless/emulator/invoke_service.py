@@ -15,6 +15,19 @@ emulator. It enforces Lambda's limits the way Lambda reports them:
 Values that only exist in AWS (an RDS endpoint, say) can be overridden per function through
 ``PUT /natless-api/env-overrides/{function}`` (a JSON object of variables); the deployed
 configuration itself is never changed.
+
+Placement (``PUT /natless-api/placement/{function}``, ``{"netns": NAME, "env": {...}, "unset":
+[...]}``; ``GET`` shows it, ``DELETE`` removes it) runs the function inside the lab's network
+namespace ``NAME``: ``ip netns exec NAME python -m natless.emulator.bootstrap ...``. ``ip``
+enters the namespace, bind-mounts ``/etc/netns/NAME/*`` over ``/etc/*`` in a mount namespace of
+its own (so the function's resolv.conf names the lab's resolver) and then execs python: one
+process, whose pid is the one this service kills at the function's timeout. The environment is
+the usual one without the variables in ``unset`` (``AWS_ENDPOINT_URL``, so that the SDK picks
+the endpoint names itself and reaches the emulator through the lab) and with ``env`` on top
+(``AWS_CA_BUNDLE`` and ``SSL_CERT_FILE``: the lab's CA). It is kept apart from the env
+overrides: those say what a value is, a placement says where the function runs. A namespace
+that disappeared since (the lab was torn down) answers the invocation with 502
+``ResourceNotReadyException``, Lambda's error for a function whose VPC connection is gone.
 """
 
 from __future__ import annotations
@@ -45,6 +58,12 @@ LOG_TAIL_BYTES = 4096
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 OVERRIDES_PATH = re.compile(r"^/natless-api/env-overrides/(?P<name>[^/]+)$")
+PLACEMENT_PATH = re.compile(r"^/natless-api/placement/(?P<name>[^/]+)$")
+# Where `ip netns add` names namespaces (/var/run/netns is a link to it). natless.net knows it
+# too; the emulator may not import it (import contracts in pyproject.toml).
+NETNS_DIR = Path("/run/netns")
+_NETNS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
 
 
@@ -71,6 +90,50 @@ def _function_error(error_type: str, message: str) -> Answer:
     return Answer(200, body, {"X-Amz-Function-Error": "Unhandled"})
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a function runs: a network namespace, and its environment's changes there."""
+
+    netns: str
+    env: dict[str, str] = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+
+    def document(self) -> dict[str, Any]:
+        return {"netns": self.netns, "env": dict(self.env), "unset": list(self.unset)}
+
+
+def parse_placement(body: bytes, netns_dir: Path = NETNS_DIR) -> Placement:
+    """A placement from a PUT body; a ValueError says what is wrong with it."""
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        raise ValueError("the body is not JSON") from None
+    if not isinstance(doc, dict):
+        raise ValueError('expected a JSON object: {"netns": NAME, "env": {...}, "unset": [...]}')
+    unknown = sorted(set(doc) - {"netns", "env", "unset"})
+    if unknown:
+        raise ValueError(f"unknown fields {unknown}: give netns, env and unset only")
+    netns = doc.get("netns")
+    if not isinstance(netns, str) or not _NETNS_NAME.fullmatch(netns):
+        raise ValueError(f"netns must be a network namespace's name, not {netns!r}")
+    if not (netns_dir / netns).exists():
+        raise ValueError(
+            f"netns {netns!r}: no network namespace {netns_dir / netns} (`ip netns list` "
+            "shows the ones that exist)"
+        )
+    env = doc.get("env") or {}
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and _ENV_NAME.fullmatch(k) and isinstance(v, str) for k, v in env.items()
+    ):
+        raise ValueError("env must map variable names to strings")
+    unset = doc.get("unset") or []
+    if not isinstance(unset, list) or not all(
+        isinstance(u, str) and _ENV_NAME.fullmatch(u) for u in unset
+    ):
+        raise ValueError("unset must be a list of variable names")
+    return Placement(netns, dict(env), tuple(unset))
+
+
 class LocalInvokeService:
     """Runs deployed functions on request. One instance per emulator process."""
 
@@ -79,6 +142,9 @@ class LocalInvokeService:
         self.account_id = account_id
         self.code_root = Path(tempfile.mkdtemp(prefix="natless-lambda-"))
         self.overrides: dict[str, dict[str, str]] = {}
+        self.placements: dict[str, Placement] = {}
+        self.netns_dir = NETNS_DIR
+        self.ip = shutil.which("ip") or "ip"
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -87,14 +153,17 @@ class LocalInvokeService:
     # --- request routing ------------------------------------------------------------------------
 
     def handles(self, method: str, path: str) -> bool:
-        return (method == "POST" and INVOKE_PATH.match(path) is not None) or (
-            OVERRIDES_PATH.match(path) is not None
+        return (method == "POST" and INVOKE_PATH.match(path) is not None) or any(
+            p.match(path) is not None for p in (OVERRIDES_PATH, PLACEMENT_PATH)
         )
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         match = OVERRIDES_PATH.match(path)
         if match:
             return self._overrides(method, match["name"], body)
+        match = PLACEMENT_PATH.match(path)
+        if match:
+            return self._placement(method, _function_name(match["name"]), body)
         match = INVOKE_PATH.match(path)
         assert match is not None
         region_match = _REGION.search(headers.get("authorization", ""))
@@ -118,6 +187,19 @@ class LocalInvokeService:
                 self.overrides.pop(name, None)
             return Answer(200, json.dumps(self.overrides.get(name, {})).encode())
 
+    def _placement(self, method: str, name: str, body: bytes) -> Answer:
+        """PUT sets it (validated), DELETE removes it, anything else shows it ({} for none)."""
+        with self._lock:
+            if method == "PUT":
+                try:
+                    self.placements[name] = parse_placement(body, self.netns_dir)
+                except ValueError as exc:
+                    return _error(400, "InvalidParameterValueException", str(exc))
+            elif method == "DELETE":
+                self.placements.pop(name, None)
+            placed = self.placements.get(name)
+            return Answer(200, json.dumps(placed.document() if placed else {}).encode())
+
     # --- invocation -----------------------------------------------------------------------------
 
     def _deployed(self, name: str, region: str) -> Any:
@@ -133,7 +215,9 @@ class LocalInvokeService:
                 staging.rename(target)
         return target
 
-    def _environment(self, function: Any, name: str, region: str) -> dict[str, str]:
+    def _environment(
+        self, function: Any, name: str, region: str, placed: Placement | None = None
+    ) -> dict[str, str]:
         config = function.get_configuration()
         env = {
             key: os.environ[key]
@@ -159,7 +243,36 @@ class LocalInvokeService:
             }
         )
         env.update(self.overrides.get(name, {}))
+        if placed is not None:
+            for key in placed.unset:
+                env.pop(key, None)
+            env.update(placed.env)
         return env
+
+    def _command(
+        self, placed: Placement | None, code_dir: Path, handler: str, result_file: Path
+    ) -> list[str]:
+        """The bootstrap's command line; inside the placement's namespace if there is one."""
+        argv = [
+            sys.executable,
+            "-m",
+            "natless.emulator.bootstrap",
+            str(code_dir),
+            handler,
+            str(result_file),
+        ]
+        return [self.ip, "netns", "exec", placed.netns, *argv] if placed else argv
+
+    def _placement_gone(self, name: str) -> Answer | None:
+        placed = self.placements.get(name)
+        if placed is None or (self.netns_dir / placed.netns).exists():
+            return None
+        return _error(
+            502,
+            "ResourceNotReadyException",
+            f"The function is placed in network namespace {placed.netns!r}, which no longer "
+            "exists (was the lab torn down?): place it anew or remove its placement",
+        )
 
     def invoke(
         self, name: str, region: str, payload: bytes, invocation_type: str, log_type: str
@@ -179,6 +292,9 @@ class LocalInvokeService:
             )
         if invocation_type == "DryRun":
             return Answer(204, b"")
+        gone = self._placement_gone(name)
+        if gone is not None:
+            return gone
         if invocation_type == "Event":
             threading.Thread(
                 target=self._run, args=(function, name, region, payload), daemon=True
@@ -193,22 +309,16 @@ class LocalInvokeService:
         config = function.get_configuration()
         timeout = float(config.get("Timeout", 3))
         code_dir = self._unpack(function)
+        placed = self.placements.get(name)  # once: a PUT meanwhile applies to the next call
         with tempfile.TemporaryDirectory(prefix="natless-invoke-") as scratch:
             result_file = Path(scratch) / "result.json"
             started = time.monotonic()
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "natless.emulator.bootstrap",
-                    str(code_dir),
-                    config["Handler"],
-                    str(result_file),
-                ],
+                self._command(placed, code_dir, config["Handler"], result_file),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                env={**self._environment(function, name, region), "TMPDIR": scratch},
+                env={**self._environment(function, name, region, placed), "TMPDIR": scratch},
                 cwd=scratch,
             )
             try:

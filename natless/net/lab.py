@@ -10,8 +10,15 @@ namespaces (never in the host's, so deleting the namespaces removes every veth);
 namespace is configured in parallel (one ``ip -batch``, one ``nft -f``); then the resolvers
 (unbound) and, in nat nodes that do NAT64, the translators (tayga) start as children of this
 process that the kernel kills with it (PR_SET_PDEATHSIG). The listeners are
-sockets of this process, made inside each namespace and served by one thread: no listener
-process exists to be left behind.
+sockets of this process, made inside each namespace and served by the lab's TLS front
+(:class:`~natless.net.labfront.Front`: TLS with the lab's own CA, then HTTP; requests for AWS names
+are relayed to ``upstream``, the emulator): no listener process exists to be left behind. The
+CA's files are in ``<state dir>/<lab id>/`` (0700), removed at teardown.
+
+A probe connects (that time is what it reports), completes the TLS handshake verifying the
+listener's certificate against the lab's CA (by the probe's ``server_name``, else by the address)
+and asks ``GET /natless-lab/whoami``: which node answered, through which interface, from which
+source address.
 
 Leaving the block (normally, by an exception, by Ctrl-C) closes the sockets and deletes the
 namespaces. Before anything is made, a state file ``<scratch>/labs/<lab id>.json`` records the
@@ -30,21 +37,25 @@ import os
 import re
 import secrets
 import selectors
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from natless.errors import UserError
 from natless.interrupts import deferred
 from natless.net import dnsquery, netns
 from natless.net.dnsquery import AAAA, A, Answer
+from natless.net.labfront import WHOAMI_PATH, Connection, Front
 from natless.net.labplan import LISTEN_PORT, NAT64_DEVICE, LabPlan, Node
+from natless.net.labtls import LabCA, resolver_names, served_addresses
 from natless.paths import SCRATCH
 
 DEFAULT_PREFIX = "nl"
@@ -91,6 +102,7 @@ class Probe:
     source: str  # the node the connection leaves from
     address: str
     port: int = LISTEN_PORT
+    server_name: str | None = None  # SNI and the name the certificate must hold (else: address)
 
 
 @dataclass(frozen=True)
@@ -100,63 +112,7 @@ class ProbeResult:
     node: str | None = None  # the node whose listener answered
     via: str | None = None  # that listener's label for the interface it came in by
     peer: str | None = None  # the source address the listener saw
-    error: str | None = None  # FAILED: the errno's name
-
-
-class _Listeners:
-    """Listening sockets (one per node and ingress interface) served by one thread.
-
-    Each accepted connection gets one JSON line, ``{"node", "via", "peer"}``, then is closed.
-    """
-
-    def __init__(self) -> None:
-        self.sockets: list[tuple[socket.socket, str, str]] = []  # socket, node, via
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._thread: threading.Thread | None = None
-
-    def add(self, node: str, ifname: str, via: str, sock: socket.socket) -> None:
-        self.sockets.append((sock, node, via))
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._serve, name="lab-listeners", daemon=True)
-        with deferred():
-            self._thread.start()
-
-    def _serve(self) -> None:
-        sel = selectors.DefaultSelector()
-        sel.register(self._wake_r, selectors.EVENT_READ, None)
-        for sock, node, via in self.sockets:
-            sock.setblocking(False)
-            sel.register(sock, selectors.EVENT_READ, (node, via))
-        while True:
-            for key, _ in sel.select():
-                if key.data is None:
-                    sel.close()
-                    return
-                node, via = key.data
-                try:
-                    conn, peer = key.fileobj.accept()  # type: ignore[union-attr]
-                except OSError:
-                    continue
-                with conn:
-                    conn.settimeout(1.0)
-                    host = str(peer[0]).removeprefix("::ffff:")
-                    line = json.dumps({"node": node, "via": via, "peer": host}) + "\n"
-                    with contextlib.suppress(OSError):
-                        conn.sendall(line.encode())
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            with contextlib.suppress(OSError):
-                self._wake_w.send(b"x")
-            with deferred():
-                self._thread.join(timeout=5)
-            self._thread = None
-        for sock, _, _ in self.sockets:
-            sock.close()
-        self.sockets.clear()
-        self._wake_r.close()
-        self._wake_w.close()
+    error: str | None = None  # FAILED: the errno's name, "TLS: <reason>", or "no reply"
 
 
 def _listening_socket(ifname: str) -> socket.socket:
@@ -177,12 +133,17 @@ def _listening_socket(ifname: str) -> socket.socket:
 class Lab:
     """A running lab; make one with :meth:`running`."""
 
-    def __init__(self, plan: LabPlan, prefix: str, state_dir: Path) -> None:
+    def __init__(
+        self, plan: LabPlan, prefix: str, state_dir: Path, upstream: str | None = None
+    ) -> None:
         self.plan = plan
         self.lab_id = secrets.token_hex(3)
         self.prefix = prefix
         self.state_path = state_dir / f"{self.lab_id}.json"
-        self.listeners = _Listeners()
+        self.key_dir = state_dir / self.lab_id  # the lab CA's files (see natless.net.labtls)
+        self.listeners = Front(upstream)
+        self.ca: LabCA | None = None
+        self._client_context: ssl.SSLContext | None = None
         self.build_s: float | None = None
         self.teardown_s: float | None = None
         self.resolvers: dict[str, subprocess.Popen[bytes]] = {}  # node -> its unbound
@@ -198,11 +159,17 @@ class Lab:
     @classmethod
     @contextlib.contextmanager
     def running(
-        cls, plan: LabPlan, prefix: str | None = None, state_dir: Path | None = None
+        cls,
+        plan: LabPlan,
+        prefix: str | None = None,
+        state_dir: Path | None = None,
+        upstream: str | None = None,
     ) -> Iterator[Lab]:
         """Build the lab, yield it, and always remove it (build and teardown times are kept).
 
         ``prefix`` starts every namespace name (default: $NATLESS_LAB_PREFIX, else "nl").
+        ``upstream``: ``http://HOST:PORT`` (the emulator, reached from the host's namespace)
+        that requests for AWS names are relayed to; without it they get a 502.
         """
         prefix = prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX
         if not PREFIX_PATTERN.fullmatch(prefix):
@@ -211,7 +178,7 @@ class Lab:
                 "starting with a letter"
             )
         netns.require_lab_tools(translator=any(n.translator for n in plan.nodes.values()))
-        lab = cls(plan, prefix, state_dir or STATE_DIR)
+        lab = cls(plan, prefix, state_dir or STATE_DIR, upstream)
         started = time.monotonic()
         try:
             lab._write_state()
@@ -242,6 +209,8 @@ class Lab:
 
     def _build(self) -> None:
         nodes = self.plan.nodes
+        self.ca = LabCA.create(self.key_dir, self.certificate_names(), self.certificate_addresses())
+        self._client_context = self.ca.client_context()
         netns.ip_batch(
             [f"netns add {self.namespace(n)}" for n in nodes], "adding network namespaces"
         )
@@ -265,6 +234,9 @@ class Lab:
                 for n, node in nodes.items()
             }
         )
+        for n, node in nodes.items():  # /etc/netns/<ns>: what `ip netns exec` gives a function
+            if node.resolv_conf:
+                netns.write_etc(self.namespace(n), netns.etc_files(node.resolv_conf))
         # the data-holding resolver first: the DNS64 one forwards to it
         for name, node in sorted(nodes.items(), key=lambda item: item[0] != "dns"):
             if node.resolver:
@@ -276,7 +248,23 @@ class Lab:
             for ifname, via in node.listen.items():
                 sock = netns.in_netns(self.namespace(name), lambda i=ifname: _listening_socket(i))
                 self.listeners.add(name, ifname, via, sock)
-        self.listeners.start()
+        self.listeners.start(self.ca.server_context())
+
+    def certificate_names(self) -> list[str]:
+        """The names the listeners' certificate holds: every name the lab's resolver answers."""
+        found = [n for node in self.plan.nodes.values() for n in resolver_names(node.resolver)]
+        return list(dict.fromkeys(found))
+
+    def certificate_addresses(self) -> list[str]:
+        """Its IP addresses: every address a listener serves (and its NAT64 form), and the
+        functions' own (the inbound probe's destination)."""
+        hosted = [a for addresses in self.plan.hosted.values() for a in addresses]
+        functions = [*self.plan.function_ipv4.values(), *self.plan.function_ipv6.values()]
+        return served_addresses([*hosted, *functions])
+
+    def connections(self) -> list[Connection]:
+        """Every connection the listeners accepted so far (see natless.net.labfront.Connection)."""
+        return self.listeners.connections()
 
     def _configure(self, node: Node) -> None:
         netns.ip_batch(node.ip_batch(), f"configuring {node.name} ({node.kind})")
@@ -290,15 +278,9 @@ class Lab:
         can kill it should this process be killed without its PR_SET_PDEATHSIG taking effect.
         """
         namespace = self.namespace(node)
-        with (
-            tempfile.TemporaryFile() as errors,  # the child keeps its own copy of the fd
-            tempfile.NamedTemporaryFile(
-                "w", prefix=f"natless-unbound-{namespace}-", suffix=".conf"
-            ) as conf,
-        ):
-            conf.write(config)
-            conf.flush()
-            proc = netns.start_in_netns(namespace, ["unbound", "-d", "-c", conf.name], errors)
+        conf = self._config_file(f"natless-unbound-{namespace}.conf", config)
+        with tempfile.TemporaryFile() as errors:  # the child keeps its own copy of the fd
+            proc = netns.start_in_netns(namespace, ["unbound", "-d", "-c", str(conf)], errors)
             self.resolvers[node] = proc
             self._write_state()
             deadline = time.monotonic() + RESOLVER_START_S
@@ -316,19 +298,20 @@ class Lab:
                 if time.monotonic() > deadline:
                     raise netns.LabError(f"unbound in {node}: no answer in {RESOLVER_START_S} s")
 
+    def _config_file(self, name: str, text: str) -> Path:
+        """A child's configuration, in the lab's own folder (with the CA's files): removed with
+        the lab, or by clean_orphans after a killed run, never left in TMPDIR."""
+        path = self.key_dir / name
+        path.write_text(text)
+        return path
+
     def _start_translator(self, node: Node) -> None:
         """Run tayga with the node's config in its namespace; once its tun device exists, bring
         it up and add the routes through it. Recorded in the state file as a resolver is."""
         namespace = self.namespace(node.name)
-        with (
-            tempfile.TemporaryFile() as errors,
-            tempfile.NamedTemporaryFile(
-                "w", prefix=f"natless-tayga-{namespace}-", suffix=".conf"
-            ) as conf,
-        ):
-            conf.write(node.translator)
-            conf.flush()
-            argv = ["tayga", "--nodetach", "-c", conf.name]
+        conf = self._config_file(f"natless-tayga-{namespace}.conf", node.translator)
+        with tempfile.TemporaryFile() as errors:
+            argv = ["tayga", "--nodetach", "-c", str(conf)]
             proc = netns.start_in_netns(namespace, argv, errors)
             self.translators[node.name] = proc
             self._write_state()
@@ -365,7 +348,9 @@ class Lab:
 
     def _teardown(self) -> None:
         self.listeners.stop()
+        shutil.rmtree(self.key_dir, ignore_errors=True)
         self._stop_children()
+        netns.remove_etc(self.namespaces)
         netns.delete_namespaces(self.namespaces)
         left = netns.existing(self.namespaces)
         if left:
@@ -375,7 +360,8 @@ class Lab:
     # --- probing ------------------------------------------------------------------------------
 
     def probe(self, probes: list[Probe], timeout: float) -> dict[str, ProbeResult]:
-        """Connect to every probe's address at once; each gets ``timeout`` seconds to connect."""
+        """Connect to every probe's address at once; each gets ``timeout`` seconds to connect,
+        then ``timeout`` again for the TLS handshake and the whoami reply."""
         sources = sorted({p.source for p in probes})
         made: dict[str, list[socket.socket]] = {}
         for source in sources:
@@ -388,8 +374,9 @@ class Lab:
                 ],
             )
         socks = {p.key: made[p.source].pop(0) for p in probes}
+        assert self._client_context is not None, "probe a running lab"
         try:
-            return _run_probes(probes, socks, timeout)
+            return _run_probes(probes, socks, timeout, self._client_context)
         finally:
             for sock in socks.values():
                 sock.close()
@@ -420,13 +407,15 @@ class Lab:
         return netns.in_netns(self.namespace(source), check)
 
     def connect_in_order(
-        self, source: str, addresses: list[str], timeout: float
+        self, source: str, addresses: list[str], timeout: float, server_name: str | None = None
     ) -> list[tuple[str, ProbeResult]]:
         """One connection attempt after the other until one is answered, each with ``timeout``,
-        as ``socket.create_connection`` (and so botocore) goes through getaddrinfo's list."""
+        as ``socket.create_connection`` (and so botocore) goes through getaddrinfo's list;
+        ``server_name``: the name resolved (SNI, and what the certificate must hold)."""
         attempts: list[tuple[str, ProbeResult]] = []
         for address in addresses:
-            result = self.probe([Probe("one", source, address)], timeout)["one"]
+            one = Probe("one", source, address, server_name=server_name)
+            result = self.probe([one], timeout)["one"]
             attempts.append((address, result))
             if result.outcome == ANSWERED:
                 break
@@ -442,13 +431,108 @@ def _has_device(name: str) -> bool:
     return True
 
 
+_CONNECTING, _HANDSHAKE, _SENDING, _READING = range(4)
+
+
+@dataclass
+class _Attempt:
+    """One probe on its way: connect, TLS handshake, send the whoami request, read the reply."""
+
+    probe: Probe
+    sock: socket.socket
+    deadline: float
+    stage: int = _CONNECTING
+    connected_s: float = 0.0
+    request: bytes = b""
+    reply: bytes = b""
+
+
 def _run_probes(
-    probes: list[Probe], socks: dict[str, socket.socket], timeout: float
+    probes: list[Probe],
+    socks: dict[str, socket.socket],
+    timeout: float,
+    context: ssl.SSLContext,
 ) -> dict[str, ProbeResult]:
+    """All probes at once on non-blocking sockets, one selector. Each has ``timeout`` to connect
+    (a timed-out connect is TIMED_OUT, reported with ``timeout`` seconds); once connected it has
+    ``timeout`` again for TLS and the reply; the seconds reported are the connect's."""
     results: dict[str, ProbeResult] = {}
-    replies: dict[str, bytes] = {}
     sel = selectors.DefaultSelector()
     started = time.monotonic()
+    wrapped: list[ssl.SSLSocket] = []
+
+    def fail(attempt: _Attempt, error: str, seconds: float | None = None) -> None:
+        seconds = attempt.connected_s if seconds is None else seconds
+        results[attempt.probe.key] = ProbeResult(FAILED, seconds, error=error)
+
+    def advance(attempt: _Attempt) -> int | None:
+        """Go on as far as the socket allows; the event to wait for, or None when done."""
+        sock = attempt.sock
+        try:
+            if attempt.stage == _CONNECTING:
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if code:
+                    error = errno.errorcode.get(code, str(code))
+                    fail(attempt, error, time.monotonic() - started)
+                    return None
+                attempt.connected_s = time.monotonic() - started
+                attempt.deadline = time.monotonic() + timeout  # TLS and the reply
+                name = attempt.probe.server_name
+                tls = context.wrap_socket(
+                    sock,
+                    server_hostname=name or attempt.probe.address,  # an address: no SNI sent
+                    do_handshake_on_connect=False,
+                )
+                wrapped.append(tls)
+                attempt.sock, attempt.stage = tls, _HANDSHAKE
+                address = attempt.probe.address
+                host = name or (f"[{address}]" if ":" in address else address)
+                attempt.request = (
+                    f"GET {WHOAMI_PATH} HTTP/1.1\r\nHost: {host}\r\n"
+                    "User-Agent: natless-lab-probe\r\nConnection: close\r\n\r\n"
+                ).encode()
+            assert isinstance(attempt.sock, ssl.SSLSocket)
+            tls = attempt.sock
+            if attempt.stage == _HANDSHAKE:
+                tls.do_handshake()
+                attempt.stage = _SENDING
+            while attempt.stage == _SENDING:
+                sent = tls.send(attempt.request)
+                attempt.request = attempt.request[sent:]
+                if not attempt.request:
+                    attempt.stage = _READING
+            while True:
+                chunk = tls.recv(REPLY_LIMIT)
+                attempt.reply += chunk
+                reply = _whoami(attempt.reply, complete=not chunk)
+                if reply is not None or not chunk or len(attempt.reply) > REPLY_LIMIT:
+                    break
+        except ssl.SSLWantReadError:
+            return selectors.EVENT_READ
+        except ssl.SSLWantWriteError:
+            return selectors.EVENT_WRITE
+        except ssl.SSLCertVerificationError as exc:
+            fail(attempt, f"TLS: {exc.verify_message or exc.reason}")
+            return None
+        except ssl.SSLError as exc:
+            if attempt.stage == _HANDSHAKE:
+                fail(attempt, f"TLS: {exc.reason or exc}")
+                return None
+            reply = _whoami(attempt.reply, complete=True)
+        except OSError as exc:
+            if attempt.stage == _HANDSHAKE:
+                fail(attempt, f"TLS: {errno.errorcode.get(exc.errno or 0, str(exc))}")
+                return None
+            reply = _whoami(attempt.reply, complete=True)
+        if reply is None:
+            fail(attempt, "no reply")
+        else:
+            results[attempt.probe.key] = ProbeResult(
+                ANSWERED, attempt.connected_s, reply["node"], reply["via"], reply["peer"]
+            )
+        return None
+
+    pending: dict[str, _Attempt] = {}
     for p in probes:
         sock = socks[p.key]
         sock.setblocking(False)
@@ -456,50 +540,61 @@ def _run_probes(
         if code not in (0, errno.EINPROGRESS):
             results[p.key] = ProbeResult(FAILED, 0.0, error=errno.errorcode.get(code, str(code)))
         else:
+            pending[p.key] = _Attempt(p, sock, started + timeout)
             sel.register(sock, selectors.EVENT_WRITE, p.key)
-    connected: dict[str, float] = {}
-    deadline = started + timeout
-    while sel.get_map():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        for key, _ in sel.select(remaining):
-            name, sock = key.data, key.fileobj
-            assert isinstance(sock, socket.socket)
-            if name not in connected:
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if code:
-                    sel.unregister(sock)
-                    elapsed = time.monotonic() - started
-                    error = errno.errorcode.get(code, str(code))
-                    results[name] = ProbeResult(FAILED, elapsed, error=error)
-                    continue
-                connected[name] = time.monotonic() - started
-                sel.modify(sock, selectors.EVENT_READ, name)
-                deadline = max(deadline, time.monotonic() + timeout)  # time to read the reply
-                continue
-            chunk = b""
-            with contextlib.suppress(OSError):
-                chunk = sock.recv(REPLY_LIMIT)
-            replies[name] = replies.get(name, b"") + chunk
-            if not chunk or b"\n" in replies[name]:
-                sel.unregister(sock)
-    sel.close()
-    for p in probes:
-        if p.key in results:
-            continue
-        if p.key not in connected:
-            results[p.key] = ProbeResult(TIMED_OUT, timeout)
-            continue
-        try:
-            reply = json.loads(replies.get(p.key, b"").split(b"\n", 1)[0])
-        except ValueError:
-            results[p.key] = ProbeResult(FAILED, connected[p.key], error="no reply")
-            continue
-        results[p.key] = ProbeResult(
-            ANSWERED, connected[p.key], reply["node"], reply["via"], reply["peer"]
-        )
+    try:
+        while pending:
+            now = time.monotonic()
+            for key, attempt in list(pending.items()):
+                if attempt.deadline <= now:
+                    sel.unregister(attempt.sock)
+                    del pending[key]
+                    if attempt.stage == _CONNECTING:
+                        results[key] = ProbeResult(TIMED_OUT, timeout)
+                    elif attempt.stage == _HANDSHAKE:
+                        fail(attempt, "TLS: handshake timed out")
+                    else:
+                        fail(attempt, "no reply")
+            if not pending:
+                break
+            wait = min(a.deadline for a in pending.values()) - time.monotonic()
+            for selected, _ in sel.select(max(wait, 0.0)):
+                attempt = pending[selected.data]
+                sel.unregister(selected.fileobj)
+                event = advance(attempt)
+                if event is None:
+                    del pending[selected.data]
+                else:
+                    sel.register(attempt.sock, event, selected.data)
+    finally:
+        sel.close()
+        for tls in wrapped:
+            tls.close()
     return results
+
+
+def _whoami(reply: bytes, complete: bool) -> dict[str, Any] | None:
+    """The whoami JSON of an HTTP reply once its body is all there (by Content-Length, or by
+    the end of the connection when ``complete``); None if it is not (yet) one."""
+    head, sep, body = reply.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    if lines[0].split(" ")[1:2] != ["200"]:
+        return None
+    fields = (line.partition(":") for line in lines[1:])
+    length = next((int(v) for k, _, v in fields if k.lower() == "content-length"), None)
+    if length is not None:
+        if len(body) < length:
+            return None
+        body = body[:length]
+    elif not complete:
+        return None
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) and "node" in found else None
 
 
 # --- labs left behind ---------------------------------------------------------------------------
@@ -545,7 +640,8 @@ def left_behind(state_dir: Path | None = None) -> list[LabRecord]:
 
 
 def clean_orphans(state_dir: Path | None = None) -> list[str]:
-    """Delete the namespaces of labs whose owner was killed; one line per lab removed."""
+    """Delete the namespaces (and the CA's key directory) of labs whose owner was killed; one
+    line per lab removed."""
     done = []
     for record in left_behind(state_dir):
         killed = 0
@@ -556,8 +652,10 @@ def clean_orphans(state_dir: Path | None = None) -> list[str]:
                     killed += 1
         present = netns.existing(record.namespaces)
         netns.delete_namespaces(present)
+        netns.remove_etc(record.namespaces)
         if netns.existing(record.namespaces):
             continue
+        shutil.rmtree(record.path.with_suffix(""), ignore_errors=True)  # the lab CA's files
         record.path.unlink(missing_ok=True)
         done.append(
             f"lab {record.lab_id} (made {record.created} by pid {record.pid}, which is gone): "

@@ -6,7 +6,8 @@ every function subnet's router sends those two addresses to, whatever its route 
 the VPC does), answering from local data only, with addresses the lab's listeners serve:
 
 * IPv4-only names (``sqs.REGION.amazonaws.com``, ``s3.REGION.amazonaws.com`` and every bucket
-  under it, ``dynamodb.REGION.amazonaws.com``, ...): A records only;
+  under it, S3's global ``s3.amazonaws.com`` (botocore's choice in us-east-1),
+  ``dynamodb.REGION.amazonaws.com``, ...): A records only;
 * dual-stack names (``sqs.REGION.api.aws``, ``s3.dualstack.REGION.amazonaws.com``, and every
   ``dualstack_host`` of ``natless/cost/data/services.json``): A and AAAA;
 * a dual-stack public host and an IPv4-only public host (``*.natless.example``);
@@ -110,8 +111,12 @@ def lab_names(region: str, r: Representatives) -> list[LabName]:
         LabName("xray-dualstack", f"X-Ray dual-stack xray.{region}.api.aws (none)",
                 f"xray.{region}.api.aws"),
     ]  # fmt: skip
-    known = {n.name for n in probed}
-    more: list[LabName] = []
+    # S3's global name, which botocore still uses in us-east-1 (its legacy
+    # s3.us_east_1_regional_endpoint default) for every bucket: IPv4 only, like the regional one
+    s3_global = LabName("s3-global", "S3 s3.amazonaws.com (global)", "s3.amazonaws.com",
+                        (r.s3_ipv4,), subdomains=True, probed=False)  # fmt: skip
+    known = {n.name for n in probed} | {s3_global.name}
+    more: list[LabName] = [s3_global]
     for service, pattern in dualstack_hosts().items():
         ipv4_name = f"{service}.{region}.amazonaws.com"
         if ipv4_name not in known:  # every service has its IPv4-only regional name

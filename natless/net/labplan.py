@@ -45,6 +45,32 @@ Topology (one ``fn``/``rt`` pair per row of the matrix, one node per gateway the
   (SO_BINDTODEVICE) tells which gateway delivered the connection. What it cannot deliver (its
   own inbound probes to a function no gateway leads back to) goes to ``void``, a namespace that
   forwards nothing and discards it silently.
+* ``aws`` (``plan_lab(..., managed=True)``): where functions without VPC configuration run, as
+  in the VPC Lambda owns. IPv4 only: a link to ``inet`` (whose listener on it says
+  ``aws-managed``) and one to ``dns``, no IPv6 address (not even a link-local one:
+  ``addrgenmode none``) and no IPv6 route, so an IPv6 connect fails at once with ENETUNREACH
+  and glibc's getaddrinfo sorts AAAA answers last. Its connections leave from a stand-in
+  public address (:data:`MANAGED_SOURCE`, a documentation address on its loopback, chosen by
+  the default route's ``src``), which the internet node routes back. One node for every such
+  function: Lambda gives them all the same network, so a list of names would change nothing in
+  the topology; which function runs where is the emulator's placement
+  (``Emulator.place``), not the plan's.
+
+  Why IPv4 only. AWS documents outbound IPv6 for Lambda only for VPC functions:
+  "VpcConfig - AWS Lambda" (https://docs.aws.amazon.com/lambda/latest/dg/API_VpcConfig.html),
+  ``Ipv6AllowedForDualStack``: "Allows outbound IPv6 traffic on VPC functions that are
+  connected to dual-stack subnets", the only IPv6 switch a function has; the AWS Compute Blog's
+  "AWS Lambda networking over IPv6" (https://aws.amazon.com/blogs/compute/aws-lambda-networking-over-ipv6)
+  says Lambda "previously only supported inbound and outbound connectivity over IPv4" and
+  describes outbound IPv6 through a VPC's dual-stack subnets and an egress-only gateway. No
+  AWS page describes outbound IPv6 for a function without VPC configuration, so the lab gives
+  it none; should AWS add it, this node is what to change.
+
+Namespaces a function runs in (``fn<i>``, ``aws``) carry :attr:`Node.resolv_conf`, which the
+lab writes to ``/etc/netns/<namespace>/resolv.conf``: ``ip netns exec`` (the emulator's placed
+invocations) bind-mounts it over ``/etc/resolv.conf``, so the function's own resolver library
+asks the lab's unbound (the VPC resolver's addresses; for ``aws``, the ``dns`` node's end of
+their link) and never the host's.
 
 Every address the lab invents comes from documentation ranges: link networks from 192.0.2.0/24
 (/31 each) and 2001:db8::/48 (/64 each), Elastic IPs from 203.0.113.0/24, the IPv4-only public
@@ -64,6 +90,7 @@ from typing import Any
 from natless.errors import UserError
 from natless.net.labdns import RESOLVER_IPV6, LabName, unbound_config
 from natless.net.routes import (
+    AWS_MANAGED,
     EGRESS_ONLY,
     GATEWAY_ENDPOINT,
     NAT,
@@ -89,6 +116,16 @@ NAT64_NSP = ipaddress.IPv6Network("2001:db8:64:ff9b::/96")  # what 64:ff9b::/96 
 FUNCTION_HOST_OFFSET = 10
 ROUTER_HOST_OFFSET = 1  # the VPC router's address in every subnet
 LISTEN_PORT = 443
+# The aws-managed node (functions without VPC configuration): its name and stand-in public
+# address (outside the EIP range, which counts up from 203.0.113.10 per NAT gateway).
+MANAGED_NAME = "aws"
+MANAGED_SOURCE = ipaddress.IPv4Address("203.0.113.200")
+# resolv.conf options where functions run. The lab's resolvers answer from local data within
+# milliseconds (about 0.05 s after unbound starts): an unanswered query means the lab is broken,
+# and glibc's default (5 s per try, 2 tries, per server) would turn that into the function's
+# Sandbox.Timedout instead of a resolver error. With 1 s x 2 tries, the loss shows as a DNS
+# failure (EAI_AGAIN) within 2 s per server.
+RESOLV_OPTIONS = "options timeout:1 attempts:2"
 
 FUNCTION, ROUTER, EIGW, NAT_NODE, ENDPOINT, INTERNET, DNS = (
     "function",
@@ -99,6 +136,7 @@ FUNCTION, ROUTER, EIGW, NAT_NODE, ENDPOINT, INTERNET, DNS = (
     "internet",
     "dns",
 )
+MANAGED = AWS_MANAGED  # the aws node's kind, and the internet node's label for its link
 DNS_NAME, DNS64_NAME = "dns", "dns64"
 INTERNET_NAME = "inet"
 VOID_NAME = VOID = "void"
@@ -143,12 +181,16 @@ class Node:
     resolver: str = ""  # an unbound.conf to run in this namespace, "" for none
     translator: str = ""  # a tayga.conf to run in this namespace, "" for none
     translator_routes: list[str] = field(default_factory=list)  # via its tun, once it exists
+    resolv_conf: str = ""  # /etc/resolv.conf of what runs here (functions), "" for none
+    ipv6: bool = True  # False: no IPv6 on its links, not even link-local (addrgenmode none)
 
     def ip_batch(self) -> list[str]:
         """The ``ip -batch`` lines that configure this namespace (links already exist)."""
         lines = ["link set lo up"]
         lines += [f"address add {a} dev lo" for a in self.loopback]
         for ifname in dict.fromkeys(i for i, _ in self.addresses):
+            if not self.ipv6:  # before `up`, which would add the fe80:: address
+                lines.append(f"link set {ifname} addrgenmode none")
             lines.append(f"link set {ifname} up")
         for ifname, address in self.addresses:
             nodad = " nodad" if ":" in address else ""
@@ -317,6 +359,15 @@ def routes_nat64(net: IPNetwork, route: dict[str, Any]) -> bool:
     return net.version == 6 and net.overlaps(NAT64_PREFIX) and route_target(route).kind == NAT
 
 
+def resolv_conf(servers: Iterable[IPAddress | str]) -> str:
+    """The resolv.conf of a namespace functions run in: its resolvers in order, then
+    :data:`RESOLV_OPTIONS`. Without a server, a file all the same, so the host's resolver (a
+    ``nameserver`` line no lab route leads to) is never what the function asks; glibc then
+    asks 127.0.0.1, where nothing listens, and fails at once."""
+    lines = [f"nameserver {a}" for a in servers] or ["# no resolver in this subnet's lab"]
+    return "\n".join([*lines, RESOLV_OPTIONS]) + "\n"
+
+
 # --- the plan -----------------------------------------------------------------------------------
 
 
@@ -381,6 +432,13 @@ class _Builder:
         self.nodes[a].addresses += [(b, f"{v4[0]}/31"), (b, f"{v6[0]}/64")]
         self.nodes[b].addresses += [(a, f"{v4[1]}/31"), (a, f"{v6[1]}/64")]
 
+    def link4(self, a: str, b: str) -> None:
+        """A veth a<->b with a /31 only (the next one of the pool; its /64 stays unused)."""
+        self.link(a, b)
+        for node, peer in ((a, b), (b, a)):
+            addresses = self.nodes[node].addresses
+            addresses[:] = [(i, x) for i, x in addresses if i != peer or ":" not in x]
+
     def hop(self, frm: str, to: str, family: int) -> str:
         """The next hop on frm's link to ``to``: "ADDRESS dev IF"."""
         v4, v6 = self.link_addr[(to, frm)]
@@ -391,10 +449,12 @@ def plan_lab(
     subnets: list[SubnetInput],
     destinations: Iterable[IPAddress],
     names: Sequence[LabName] = (),
+    managed: bool = False,
 ) -> LabPlan:
     """The lab for these function subnets, listening on ``destinations`` (port 443); subnets
     with a resolver address get the ``dns`` node (``dns64`` for DNS64 subnets) answering
-    ``names``."""
+    ``names``. ``managed``: also the ``aws`` node for functions without VPC configuration
+    (IPv4 to the internet node only, resolving through ``dns``)."""
     b = _Builder()
     dns_listen: dict[str, list[IPAddress]] = {}  # resolver node -> addresses it answers on
     fn4: dict[int, str] = {}
@@ -455,6 +515,7 @@ def plan_lab(
             if s.row in fn6:
                 b.nodes[dns].routes.append(f"{fn6[s.row]}/128 via {b.hop(dns, rt, 6)}")
         b.nodes[rt].nft = router_ruleset(fn, s.egress_rules, resolvers)
+        b.nodes[fn].resolv_conf = resolv_conf(resolvers)
 
     eips: dict[str, str] = {}
     inet = b.nodes[INTERNET_NAME]
@@ -504,6 +565,21 @@ def plan_lab(
         f"::/0 via {b.hop(INTERNET_NAME, VOID_NAME, 6)}",
     ]
 
+    managed_dns: str | None = None  # the dns node's end of its link to the aws node
+    if managed:
+        aws = Node(MANAGED_NAME, MANAGED, loopback=[f"{MANAGED_SOURCE}/32"], ipv6=False)
+        b.nodes[MANAGED_NAME] = aws
+        b.nodes.setdefault(DNS_NAME, Node(DNS_NAME, DNS))
+        b.link4(MANAGED_NAME, INTERNET_NAME)
+        b.link4(MANAGED_NAME, DNS_NAME)
+        aws.routes.append(
+            f"default via {b.hop(MANAGED_NAME, INTERNET_NAME, 4)} src {MANAGED_SOURCE}"
+        )
+        inet.routes.append(f"{MANAGED_SOURCE}/32 via {b.hop(INTERNET_NAME, MANAGED_NAME, 4)}")
+        inet.listen[MANAGED_NAME] = MANAGED
+        managed_dns = b.link_addr[(DNS_NAME, MANAGED_NAME)][0]
+        aws.resolv_conf = resolv_conf([managed_dns])
+
     if DNS64_NAME in dns_listen:  # the DNS64 resolver forwards to the one that has the data
         b.nodes.setdefault(DNS_NAME, Node(DNS_NAME, DNS))
         b.link(DNS64_NAME, DNS_NAME)
@@ -520,6 +596,8 @@ def plan_lab(
             forward, answer_on = (
                 (link_end, answer_on) if name == DNS64_NAME else (None, [*answer_on, link_end])
             )
+        if name == DNS_NAME and managed_dns is not None:
+            answer_on = [*answer_on, managed_dns]
         node.resolver = unbound_config(list(names), answer_on, forward)
 
     hosted: dict[str, list[str]] = {}

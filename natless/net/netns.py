@@ -18,6 +18,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,11 @@ from natless.interrupts import deferred
 T = TypeVar("T")
 
 NETNS_DIR = Path("/run/netns")  # where `ip netns add` names its namespaces
+# Files `ip netns exec NAME` bind-mounts over /etc/FILE for what it runs (resolv.conf: the
+# lab's resolver for a placed function); removed with the lab.
+ETC_NETNS_DIR = Path("/etc/netns")
+HOST_NSSWITCH = Path("/etc/nsswitch.conf")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 CLONE_NEWNET = 0x40000000
 COMMAND_TIMEOUT_S = 60.0
 PACKAGE = "nftables"
@@ -174,6 +180,65 @@ def delete_namespaces(names: Iterable[str]) -> None:
         ip_batch([f"netns delete {n}" for n in found], "deleting namespaces", force=True)
 
 
+def _etc_dir(namespace: str) -> Path:
+    if not _PLAIN_NAME.fullmatch(namespace):  # never a path: "..", "a/b"
+        raise LabError(f"namespace name {namespace!r}: letters, digits, '_', '.' and '-' only")
+    return ETC_NETNS_DIR / namespace
+
+
+def write_etc(namespace: str, files: dict[str, str]) -> None:
+    """Write ``/etc/netns/<namespace>/<file>`` (mode 0644) for each file, each one whole: a
+    process that ``ip netns exec`` starts meanwhile sees the old text or the new, never a part.
+    """
+    folder = _etc_dir(namespace)
+    for name in files:
+        if not _PLAIN_NAME.fullmatch(name):
+            raise LabError(f"/etc/netns file {name!r}: a plain file name, no folder")
+    try:
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        for name, text in files.items():
+            # staged beside the folder: `ip netns exec` bind-mounts every file inside it
+            staging = ETC_NETNS_DIR / f".{namespace}.{name}.natless"
+            staging.write_text(text)
+            staging.chmod(0o644)  # whatever the umask: the function may run as another user
+            staging.replace(folder / name)
+    except OSError as exc:
+        raise LabError(f"writing {folder}: {exc.strerror}") from None
+
+
+def remove_etc(namespaces: Iterable[str]) -> None:
+    """Remove ``/etc/netns/<namespace>`` of each namespace; one that is not there is fine.
+    ``/etc/netns`` itself stays: another lab (or the system) may be writing into it."""
+    for namespace in namespaces:
+        if _PLAIN_NAME.fullmatch(namespace):  # a name from a state file is never a path
+            shutil.rmtree(ETC_NETNS_DIR / namespace, ignore_errors=True)
+
+
+def etc_files(resolv_conf: str, host_nsswitch: Path | None = None) -> dict[str, str]:
+    """The /etc/netns files of a namespace functions run in: its resolv.conf, and a copy of the
+    host's nsswitch.conf whose ``hosts:`` line is ``files dns`` when the host's says more.
+
+    Why nsswitch.conf: on a host with systemd-resolved, ``hosts: ... resolve ...`` sends
+    getaddrinfo to resolved over a Unix socket, which no network namespace separates: the
+    function would resolve through the host, whatever resolv.conf says. ``files dns`` makes it
+    read resolv.conf, as in Lambda. A host that says ``files dns`` already gets no copy.
+    """
+    out = {"resolv.conf": resolv_conf}
+    try:
+        text = (host_nsswitch or HOST_NSSWITCH).read_text()
+    except OSError:
+        return out  # no file: glibc's default for hosts is "dns files", resolv.conf all the same
+    lines = text.splitlines()
+    changed = False
+    for i, line in enumerate(lines):
+        key, _, sources = line.partition(":")
+        if key.strip() == "hosts" and sources.split() != ["files", "dns"]:
+            lines[i], changed = "hosts:          files dns", True
+    if changed:
+        out["nsswitch.conf"] = "\n".join(lines) + "\n"
+    return out
+
+
 def in_netns(name: str, func: Callable[[], T]) -> T:
     """``func()`` in a thread that has entered namespace ``name``; its result or its exception."""
     result: list[T] = []
@@ -201,14 +266,15 @@ def in_netns(name: str, func: Callable[[], T]) -> T:
     return result[0]
 
 
-def in_each_netns(work: dict[str, Callable[[], T]]) -> dict[str, T]:
-    """Like :func:`in_netns` for several namespaces at once (one thread each, in parallel)."""
+def in_parallel(work: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Run every function at once (one thread each); their results by key, or the first
+    exception any of them raised once all have ended."""
     results: dict[str, T] = {}
     failures: list[BaseException] = []
 
-    def one(name: str, func: Callable[[], T]) -> None:
+    def one(key: str, func: Callable[[], T]) -> None:
         try:
-            results[name] = in_netns(name, func)
+            results[key] = func()
         except BaseException as exc:
             failures.append(exc)
 
@@ -221,6 +287,13 @@ def in_each_netns(work: dict[str, Callable[[], T]]) -> dict[str, T]:
     if failures:
         raise failures[0]
     return results
+
+
+def in_each_netns(work: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Like :func:`in_netns` for several namespaces at once (one thread each, in parallel)."""
+    return in_parallel(
+        {name: (lambda name=name, func=func: in_netns(name, func)) for name, func in work.items()}
+    )
 
 
 def write_sysctls(values: dict[str, str]) -> None:

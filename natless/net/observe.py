@@ -2,10 +2,12 @@
 
 Each function subnet of the matrix (a row) gets its ``fn``/``rt`` pair (:mod:`natless.net.labplan`),
 read through the same :class:`~natless.net.routes.Reader` as the matrix. Every destination gets a
-real TCP connection attempt to port 443 from the function's namespace, all at once, each with the
-same timeout; two destinations only the lab can answer are added: the IPv4-only public host
-(198.51.100.10, a column of the matrix when observing) and inbound IPv6 (a connection from the
-internet node to the function's IPv6 address, which an egress-only gateway must drop).
+real connection attempt to port 443 from the function's namespace, all at once, each with the
+same timeout: TCP, then TLS verified against the lab's CA (by the address; by the name for the
+by-name rows, sent as SNI), then ``GET /natless-lab/whoami``, which says who answered. The time
+shown is the TCP connect's. Two destinations only the lab can answer are added: the IPv4-only
+public host (198.51.100.10, a column of the matrix when observing) and inbound IPv6 (a connection
+from the internet node to the function's IPv6 address, which an egress-only gateway must drop).
 
 What the computed cell predicts:
 
@@ -17,6 +19,8 @@ What the computed cell predicts:
   (nothing answers, nothing refuses);
 * IPv6 from a function without an IPv6 address (Ipv6AllowedForDualStack off, or no /64): it
   fails at once, as it does in Lambda;
+* a function without VPC config (Lambda's own network, the lab's ``aws`` node): IPv4 answered
+  through it ("aws-managed"), IPv6 fails at once (it has no IPv6 address or route);
 * anything else (an internet gateway, an unknown cell, VPC-local):
   the lab does not model it, so the observation is shown and not compared.
 """
@@ -24,12 +28,12 @@ What the computed cell predicts:
 from __future__ import annotations
 
 import ipaddress
-import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from natless.console.table import aligned
+from natless.net import netns
 from natless.net.dnsquery import NXDOMAIN, RCODES
 from natless.net.lab import ANSWERED, FAILED, TIMED_OUT, Lab, Probe, ProbeResult
 from natless.net.labdns import LabName, Representatives, lab_names, resolver_address, synthesise
@@ -38,6 +42,7 @@ from natless.net.labplan import (
     FUNCTION,
     INTERNET,
     INTERNET_NAME,
+    MANAGED_NAME,
     PUBLIC_IPV4_ONLY,
     LabPlan,
     SubnetInput,
@@ -63,6 +68,7 @@ from natless.net.routes import (
     notes,
     rule_networks,
     subnet_ipv6,
+    table_start,
 )
 
 PUBLIC_IPV4_ONLY_DEST = Destination(
@@ -150,8 +156,8 @@ def _labels(matrix: RouteMatrix, names: list[LabName]) -> dict[str, str]:
 
 def expected(cell: Cell, dest: Destination, has_ipv6: bool) -> str | None:
     """What the lab should observe for a computed cell (see the module docstring)."""
-    if cell.kind == AWS_MANAGED:
-        return None
+    if cell.kind == AWS_MANAGED:  # Lambda's own network: IPv4 out, no IPv6 at all
+        return AWS_MANAGED if dest.family == 4 else FAILS_FAST
     if dest.family == 6 and not has_ipv6:
         return FAILS_FAST
     if cell.security_group == SG_BLOCKS or cell.kind in (UNREACHABLE, BLACK_HOLE):
@@ -255,16 +261,26 @@ class Prepared:
     probes: list[Probe]
     inputs: list[SubnetInput] = field(default_factory=list)
     names: list[LabName] = field(default_factory=list)
+    # row -> (the node its connections leave from, the resolver it asks; None: none)
+    sources: dict[int, tuple[str, str | None]] = field(default_factory=dict)
 
 
-def prepare(reader: Reader, matrix: RouteMatrix) -> Prepared:
-    """Plan the lab for the matrix's VPC rows: every destination address of every row is
-    listened on, and probed from that row's function (and inbound from the internet node)."""
+def prepare(reader: Reader, matrix: RouteMatrix, managed: bool = False) -> Prepared:
+    """Plan the lab for the matrix's rows: every destination address of every row is listened
+    on, and probed from that row's function (and inbound from the internet node).
+
+    A VPC row's function is its subnet's ``fn`` node; a row without VPC config (and, with
+    ``managed``, the lab in any case: natless.demo runs such functions there) gets Lambda's own
+    network, the ``aws`` node, which every such row shares."""
     inputs = lab_inputs(reader, matrix)
-    in_lab = {s.row for s in inputs}
+    sources: dict[int, tuple[str, str | None]] = {
+        s.row: (f"fn{s.row}", str(s.resolver4) if s.resolver4 else None) for s in inputs
+    }
+    outside = [i for i, row in enumerate(matrix.rows) if row.placement == AWS_MANAGED]
+    managed = managed or bool(outside)
     addresses: dict[tuple[int, str], str] = {}
     for index, row in enumerate(matrix.rows):
-        if index in in_lab:
+        if index in sources or index in outside:
             for dest in matrix.destinations:
                 address = _address(reader, row.cells[dest.key], dest)
                 if address:
@@ -272,16 +288,28 @@ def prepare(reader: Reader, matrix: RouteMatrix) -> Prepared:
     names = lab_names(reader.region, representatives(reader, matrix.destinations))
     wanted = [ipaddress.ip_address(a) for a in addresses.values()]
     wanted += [ipaddress.ip_address(a) for n in names for a in (*n.a, *n.aaaa)]
-    plan = plan_lab(inputs, wanted, names)
-    probes = [Probe(f"{i}/{key}", f"fn{i}", a) for (i, key), a in addresses.items()]
+    plan = plan_lab(inputs, wanted, names, managed=managed)
+    if managed:
+        server = nameservers(plan.nodes[MANAGED_NAME].resolv_conf)
+        sources |= {i: (MANAGED_NAME, server[0] if server else None) for i in outside}
+    probes = [Probe(f"{i}/{key}", sources[i][0], a) for (i, key), a in addresses.items()]
     probes += [Probe(f"{i}/{INBOUND}", INTERNET_NAME, a) for i, a in plan.function_ipv6.items()]
-    return Prepared(plan, probes, inputs, [n for n in names if n.probed])
+    return Prepared(plan, probes, inputs, [n for n in names if n.probed], sources)
+
+
+def nameservers(resolv_conf: str) -> list[str]:
+    """The ``nameserver`` addresses of a resolv.conf text, in order."""
+    return [
+        line.split()[1]
+        for line in resolv_conf.splitlines()
+        if line.startswith("nameserver") and len(line.split()) > 1
+    ]
 
 
 def representatives(reader: Reader, destinations: tuple[Destination, ...]) -> Representatives:
     """The addresses the names resolve into: the matrix's own destinations, so that each
     answer's route is a computed cell."""
-    by_key = {d.key: d for d in destinations}
+    by_key = {d.key: d for d in (*LAB_DESTINATIONS, *destinations)}  # the matrix's own win
 
     def of(key: str) -> str:
         found = reader.address(by_key[key])
@@ -335,6 +363,8 @@ def expected_by_name(
     a, aaaa = name.answers(dns64)
     if not a and not aaaa:
         return RCODES[NXDOMAIN], ()
+    if row.placement == AWS_MANAGED:  # IPv4 only: the A answers, through Lambda's network
+        return (AWS_MANAGED if a else FAILS_FAST), (*a, *aaaa)
     order = [*aaaa, *a] if has_ipv6 else [*a, *aaaa]
     cells = {row.cells[d.key].address: d for d in destinations if row.cells[d.key].address}
     failures: list[str] = []
@@ -356,7 +386,8 @@ def expected_by_name(
 def by_name(
     lab: Lab, source: str, server: str, name: str, timeout: float, ipv4_first: bool = False
 ) -> dict[str, Any]:
-    """Resolve from the function's namespace, order as getaddrinfo does, connect in turn."""
+    """Resolve from the function's namespace, order as getaddrinfo does, connect in turn (TLS
+    with ``name`` as SNI: the certificate must hold the name, as for an SDK)."""
     answers = lab.resolve(source, server, name, timeout)
     rcode = next((x.rcode for x in answers if x.rcode != 0), 0)
     found = [address for answer in reversed(answers) for address in answer.addresses]
@@ -364,40 +395,30 @@ def by_name(
     return {
         "resolved": "no reply" if rcode < 0 else RCODES.get(rcode, str(rcode)),
         "order": order,
-        "attempts": lab.connect_in_order(source, order, timeout) if order else [],
+        "attempts": lab.connect_in_order(source, order, timeout, name) if order else [],
     }
 
 
 def probe_names(
-    lab: Lab, inputs: list[SubnetInput], names: list[LabName], timeout: float
+    lab: Lab,
+    sources: dict[int, tuple[str, str | None]],
+    names: list[LabName],
+    timeout: float,
 ) -> dict[str, dict[str, Any]]:
-    """Every (row, name) at once, one thread each: ``<row>/name:<key>`` -> its outcome."""
-    results: dict[str, dict[str, Any]] = {}
-    failures: list[BaseException] = []
-
-    def one(key: str, source: str, server: str, name: str) -> None:
-        try:
-            results[key] = by_name(lab, source, server, name, timeout)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [
-        threading.Thread(
-            target=one,
-            args=(f"{s.row}/{NAME_PREFIX}{n.key}", f"fn{s.row}", str(s.resolver4), n.name),
-            daemon=True,
-        )
-        for s in inputs
-        if s.resolver4 is not None
-        for n in names
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return results
+    """Every (row, name) at once, one thread each: ``<row>/name:<key>`` -> its outcome.
+    ``sources``: row -> (the node that asks and connects, its resolver; None: not asked)."""
+    return netns.in_parallel(
+        {
+            f"{row}/{NAME_PREFIX}{n.key}": (
+                lambda source=source, server=server, name=n.name: by_name(
+                    lab, source, server, name, timeout
+                )
+            )
+            for row, (source, server) in sources.items()
+            if server is not None
+            for n in names
+        }
+    )
 
 
 def _observed_name(
@@ -453,12 +474,11 @@ def observe(
     plan = prepared.plan
     with Lab.running(plan, prefix, state_dir) as lab:
         results = lab.probe(prepared.probes, timeout)
-        by_name = probe_names(lab, prepared.inputs, prepared.names, timeout)
+        by_name = probe_names(lab, prepared.sources, prepared.names, timeout)
     dns64 = {s.row for s in prepared.inputs if s.dns64}
     rows: list[dict[str, Observed]] = []
-    in_lab = {int(n.removeprefix("fn")) for n, node in plan.nodes.items() if node.kind == FUNCTION}
     for index, row in enumerate(matrix.rows):
-        if index not in in_lab:
+        if index not in prepared.sources:
             absent = Observed(NOT_OBSERVED, error="no VPC")
             keys = [*(d.key for d in matrix.destinations), INBOUND]
             keys += [f"{NAME_PREFIX}{n.key}" for n in prepared.names]
@@ -474,7 +494,7 @@ def observe(
             plan,
             results.get(f"{index}/{INBOUND}"),
             expected_inbound(row) if has_ipv6 else None,
-            "the function has no IPv6 address",
+            "no inbound path" if row.placement == AWS_MANAGED else "the function has no IPv6",
         )
         for name in prepared.names:
             want, addresses = expected_by_name(
@@ -499,12 +519,7 @@ def observe(
 def render_observed(matrix: RouteMatrix, observation: Observation) -> str:
     """The matrix's table with an "observed" line under each destination, then the notes, the
     stand-in Elastic IPs, the lab's times and every disagreement."""
-    header = ["", *(row.function for row in matrix.rows)]
-    lines = [
-        ["subnet", *(row.subnet_id or "(no VPC)" for row in matrix.rows)],
-        ["az", *(row.az or "-" for row in matrix.rows)],
-        ["route table", *(row.route_table_id or "-" for row in matrix.rows)],
-    ]
+    header, lines = table_start(matrix)
     for dest in matrix.destinations:
         lines.append([dest.label, *(cell_text(row.cells[dest.key]) for row in matrix.rows)])
         lines.append(["  observed", *(cells[dest.key].text() for cells in observation.rows)])
@@ -524,7 +539,8 @@ def render_observed(matrix: RouteMatrix, observation: Observation) -> str:
         out.append(f"- {nat}: stand-in Elastic IP {eip} in the lab (203.0.113.0/24)")
     out.append(
         f"lab: built in {observation.build_s:.2f} s, torn down in {observation.teardown_s:.2f} s; "
-        f"connect timeout {observation.timeout_s:g} s"
+        f"connect timeout {observation.timeout_s:g} s; every answer over TLS verified against "
+        "the lab's CA (by name or address), then HTTP"
     )
     wrong = observation.disagreements(matrix)
     if wrong:

@@ -491,14 +491,21 @@ def notes(matrix: RouteMatrix) -> list[str]:
     return [f"- {label}: {note} ({', '.join(where)})" for (label, note), where in found.items()]
 
 
-def render(matrix: RouteMatrix) -> str:
-    """A terminal table (one column per function subnet, one line per destination) and notes."""
+def table_start(matrix: RouteMatrix) -> tuple[list[str], list[list[str]]]:
+    """The table's header (one column per function subnet) and its first lines: subnet, AZ,
+    route table."""
     header = ["", *(row.function for row in matrix.rows)]
     lines = [
         ["subnet", *(row.subnet_id or "(no VPC)" for row in matrix.rows)],
         ["az", *(row.az or "-" for row in matrix.rows)],
         ["route table", *(row.route_table_id or "-" for row in matrix.rows)],
     ]
+    return header, lines
+
+
+def render(matrix: RouteMatrix) -> str:
+    """A terminal table (one column per function subnet, one line per destination) and notes."""
+    header, lines = table_start(matrix)
     for dest in matrix.destinations:
         lines.append([dest.label, *(cell_text(row.cells[dest.key]) for row in matrix.rows)])
     return "\n".join([*aligned(header, lines, rule="-"), *notes(matrix)])

@@ -7,6 +7,7 @@ naming, invocation and teardown code runs in CI without an account.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -16,15 +17,24 @@ from natless.cli import main
 from natless.demo import Target, run_demo
 from natless.deploy.stack import Stack, TerraformFailed
 from natless.errors import UserError
+from natless.net.lab import PREFIX_ENV
+from natless.net.netns import NETNS_DIR
 from natless.paths import ROOT
 from tests.support.leftovers import leftovers
 
 OPERATIONS = {"dynamodb_put", "dynamodb_query", "sqs_send", "s3_put", "s3_list", "http_get"}
 
 
-def test_demo_on_the_embedded_emulator(tmp_path, capsys) -> None:
+@pytest.mark.parametrize("lab", ["auto", "off"])
+def test_demo_on_the_embedded_emulator(tmp_path, capsys, monkeypatch, lab) -> None:
+    """``make demo``: in the lab where the machine allows it (CI runs as root), else, and with
+    ``--lab off``, on this host against the emulator's loopback endpoint; the report says which."""
+    monkeypatch.setenv(PREFIX_ENV, f"nld{os.getpid() % 100000}")
+    in_lab = lab == "auto" and os.geteuid() == 0
     started = time.monotonic()
-    result = run_demo("egress-only", Target("emulator"), iterations=10, reports_root=tmp_path)
+    result = run_demo(
+        "egress-only", Target("emulator"), iterations=10, reports_root=tmp_path, lab=lab
+    )
     elapsed = time.monotonic() - started
     assert {p.name for p in result.reports.values()} == {
         "results.json",
@@ -38,7 +48,8 @@ def test_demo_on_the_embedded_emulator(tmp_path, capsys) -> None:
         assert set(ops) == OPERATIONS
         for op, stats in ops.items():
             assert stats["count"] == 10 and stats["errors"] == 0, (placement, op, stats)
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err, out = captured.err, captured.out
     for stage in ("target", "package", "apply", "routes", "run", "compare", "destroy"):
         assert f"{stage}: done in" in err
     assert set(result.timings) == {
@@ -50,7 +61,27 @@ def test_demo_on_the_embedded_emulator(tmp_path, capsys) -> None:
         "compare",
         "destroy",
     }
-    print(f"demo (10 calls per operation): {elapsed:.1f} s, stages {result.timings}")
+    meta = doc["meta"]
+    report = (result.report_dir / "report.md").read_text()
+    if in_lab:
+        assert meta["path"] == "lab"
+        assert "The functions ran in the lab" in report
+        assert "CAUTION: emulator run in the lab" in out
+        functions = doc["meta"]["functions"]
+        seen = meta["lab_paths"]
+        vpc = {k.split(" -> ")[1]: v for k, v in seen.items() if k.startswith(functions["vpc"])}
+        public = {k: v for k, v in seen.items() if k.startswith(functions["public"])}
+        assert vpc["dynamodb.us-east-1.amazonaws.com"].startswith("vpce-")
+        assert vpc["sqs.us-east-1.api.aws"].startswith("eigw-")
+        assert "(IPv6)" in vpc["sqs.us-east-1.api.aws"]
+        assert vpc["dualstack.natless.example"].startswith("eigw-")
+        assert public and all(v.startswith("aws-managed (IPv4)") for v in public.values())
+    else:
+        assert meta["path"] == "loopback"
+        assert ("lab: off (--lab off)" if lab == "off" else "lab: not used (") in out
+        assert "lab_paths" not in meta
+    assert not list(NETNS_DIR.glob(f"{os.environ[PREFIX_ENV]}*"))  # the lab is gone
+    print(f"demo (10 calls per operation, lab {lab}): {elapsed:.1f} s, stages {result.timings}")
 
 
 def test_e2e_refuses_a_different_account(emulator, monkeypatch, tmp_path) -> None:

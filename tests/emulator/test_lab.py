@@ -9,7 +9,13 @@ IPv6 is dropped in both. A route removed between computing and observing is a di
 reaches the IPv4-only host over IPv6 through the NAT's translator (tayga), with the Elastic IP as
 source (no applied example sets enable_dns64). After success, an exception while building,
 SIGINT, and SIGKILL followed by `natless clean`, no namespace, veth, nftables table or process
-(resolver, translator) of the lab remains.
+(resolver, translator) of the lab remains, nor its CA's key directory or a thread of its TLS
+front.
+
+Every probe is TCP, then TLS verified against the lab's CA, then HTTP. A real boto3 in a
+function's namespace, with the lab's CA as AWS_CA_BUNDLE and no endpoint override, calls SQS by
+its dual-stack name: the front relays it to the emulator, and its log names the gateway it came
+through.
 
 Every lab here uses the namespace prefix ``nlt`` + this worker's pid, so labs of other workers
 (or of a user) are never looked at.
@@ -24,6 +30,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,7 +47,14 @@ from natless.deploy.stack import Stack
 from natless.net import lab as labmod
 from natless.net.lab import PREFIX_ENV, Lab, Probe
 from natless.net.labdns import lab_names, resolver_address
-from natless.net.labplan import EIP_POOL, PUBLIC_IPV4_ONLY, LabPlan, SubnetInput, plan_lab
+from natless.net.labplan import (
+    EIP_POOL,
+    MANAGED_SOURCE,
+    PUBLIC_IPV4_ONLY,
+    LabPlan,
+    SubnetInput,
+    plan_lab,
+)
 from natless.net.netns import NETNS_DIR, LabError, in_netns, run
 from natless.net.observe import (
     LAB_DESTINATIONS,
@@ -160,6 +174,9 @@ def _assert_nothing_left(namespaces: list[str], state_dir: Path) -> None:
     assert "natless" not in tables
     assert _resolvers_of_ours() == []
     assert _translators_of_ours() == []
+    # the CA's keys (<state dir>/<lab id>/) and the TLS front's threads (of this process's labs)
+    assert not state_dir.is_dir() or [p for p in state_dir.iterdir() if p.is_dir()] == []
+    assert [t.name for t in threading.enumerate() if t.name.startswith("lab-")] == []
 
 
 def test_observed_routes_agree_with_the_computed_matrix(applied, lab_env, capsys) -> None:
@@ -218,7 +235,18 @@ def test_observed_routes_agree_with_the_computed_matrix(applied, lab_env, capsys
         )
         assert by[f"X-Ray dual-stack xray.{region}.api.aws (none)"]["resolved"] == "NXDOMAIN"
     public = next(r for r in doc["rows"] if r["function"] == applied.names["public"])
-    assert {c["outcome"] for c in public["observed"].values()} == {"not observed"}
+    # Lambda's own network (the lab's aws node): IPv4 out through it, IPv6 fails at once
+    for label, cell in public["observed"].items():
+        if label.startswith("Inbound"):
+            assert cell["outcome"] == "not observed"
+        elif cell["expected"] == "fails fast":
+            assert (cell["outcome"], cell["agrees"]) == ("failed", True), label
+            assert cell["error"] in ("ENETUNREACH", None) or label.startswith("by name"), label
+        elif cell["expected"] == "NXDOMAIN":
+            assert cell["resolved"] == "NXDOMAIN", label
+        else:
+            assert (cell["expected"], cell["carrier"]) == ("aws-managed", "aws-managed"), label
+            assert cell["source"] == str(MANAGED_SOURCE), label
     _assert_nothing_left(doc["lab"]["namespaces"], lab_env)
 
     assert main(_argv(applied)) == 0  # the table
@@ -383,12 +411,10 @@ def test_a_lab_of_a_live_owner_is_not_cleaned(lab_env) -> None:
     _assert_nothing_left(lab.namespaces, lab_env)
 
 
-def test_inbound_is_dropped_by_the_eigw_rules_and_passes_without_them(lab_env) -> None:
-    """A subnet whose IPv6 leaves through an egress-only gateway: the internet node's connection
-    to the function times out; with the gateway's nftables rules flushed, the function's
-    listener answers it (so the drop is the gateway's doing, not a missing route)."""
+def _eigw_subnet() -> SubnetInput:
+    """A hand-made dual-stack subnet whose only route is ``::/0`` to an egress-only gateway."""
     routes = ((ipaddress.ip_network("::/0"), {"EgressOnlyInternetGatewayId": "eigw-1"}),)
-    subnet = SubnetInput(
+    return SubnetInput(
         0,
         "f",
         "subnet-a",
@@ -397,6 +423,13 @@ def test_inbound_is_dropped_by_the_eigw_rules_and_passes_without_them(lab_env) -
         routes,
         None,
     )
+
+
+def test_inbound_is_dropped_by_the_eigw_rules_and_passes_without_them(lab_env) -> None:
+    """A subnet whose IPv6 leaves through an egress-only gateway: the internet node's connection
+    to the function times out; with the gateway's nftables rules flushed, the function's
+    listener answers it (so the drop is the gateway's doing, not a missing route)."""
+    subnet = _eigw_subnet()
     plan = plan_lab([subnet], [])
     inbound = [Probe("in", "inet", plan.function_ipv6[0])]
     with Lab.running(plan) as lab:
@@ -635,3 +668,117 @@ def test_no_translator_is_left_behind(lab_env, how: str) -> None:
             proc.communicate()
     _assert_nothing_left(namespaces, lab_env)
     assert _processes_in(inodes) == []
+
+
+_SQS_BY_NAME = """
+import json, sys, time
+import boto3
+from botocore.config import Config
+config = Config(connect_timeout=2, retries={"max_attempts": 1}, use_dualstack_endpoint=True)
+sqs = boto3.client("sqs", config=config)
+started = time.monotonic()
+url = sqs.get_queue_url(QueueName=sys.argv[1])["QueueUrl"]
+sent = sqs.send_message(QueueUrl=url, MessageBody=sys.argv[2])["MessageId"]
+print(json.dumps({"endpoint": sqs.meta.endpoint_url, "id": sent, "s": time.monotonic() - started}))
+"""
+
+
+def test_a_real_sdk_in_the_function_namespace_reaches_the_emulator_by_name(
+    applied, lab_env, emulator
+) -> None:
+    """boto3 in the function's namespace (``ip netns exec``), dual-stack on, the lab's CA as
+    AWS_CA_BUNDLE and no AWS_ENDPOINT_URL: it resolves ``sqs.us-east-1.api.aws`` with the lab's
+    resolver, connects over IPv6 through the egress-only gateway, verifies the certificate, and
+    the front relays both calls to the emulator, where the message arrives. The connection log
+    says which gateway carried them."""
+    ec2 = boto3.client("ec2", **applied.kw)
+    reader = Reader(ec2, ec2.meta.region_name)
+    matrix = route_matrix(
+        ec2, boto3.client("lambda", **applied.kw), [applied.names["vpc"]], LAB_DESTINATIONS, reader
+    )
+    prepared = prepare(reader, matrix)
+    sqs = boto3.client("sqs", **applied.kw)
+    queue = f"lab-front-{applied.example}"
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    body = f"through the lab's front ({applied.example})"
+    eigw = applied.outputs["egress_only_internet_gateway_id"]
+    region = reader.region
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "AWS_DEFAULT_REGION": region,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+    with Lab.running(prepared.plan, upstream=emulator.url) as lab:
+        assert lab.ca is not None
+        namespace = lab.namespace("fn0")
+        made = _resolv_conf(namespace, str(prepared.inputs[0].resolver4))
+        try:
+            run_ = subprocess.run(
+                ["ip", "netns", "exec", namespace, sys.executable, "-c", _SQS_BY_NAME, queue, body],
+                env={**env, "AWS_CA_BUNDLE": str(lab.ca.ca_path)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        finally:
+            if made:
+                made.unlink()
+                made.parent.rmdir()
+        assert run_.returncode == 0, run_.stderr
+        said = json.loads(run_.stdout)
+        seen = [c for c in lab.connections() if c.host == f"sqs.{region}.api.aws"]
+        key_dir = lab.key_dir
+        assert key_dir.is_dir()
+    assert said["endpoint"] == f"https://sqs.{region}.api.aws"
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [(m["MessageId"], m["Body"]) for m in messages] == [(said["id"], body)]
+    assert seen, "the call did not come through the front"
+    for connection in seen:
+        assert (connection.kind, connection.node, connection.via) == ("aws", "inet", eigw)
+        assert connection.server_name == f"sqs.{region}.api.aws"
+        assert connection.peer == prepared.plan.function_ipv6[0]
+        assert connection.bytes_up > 0 and connection.bytes_down > 0 and connection.closed
+    assert not key_dir.exists()
+    print(
+        f"\n{applied.example}: boto3 in {namespace}: GetQueueUrl + SendMessage by "
+        f"sqs.{region}.api.aws through {eigw} and the front in {said['s']:.3f} s "
+        f"({len(seen)} connections)"
+    )
+    _assert_nothing_left(lab.namespaces, lab_env)
+
+
+def _resolv_conf(namespace: str, server: str) -> Path | None:
+    """/etc/netns/<namespace>/resolv.conf naming the lab's resolver, unless the lab wrote one
+    already; the file made (to remove), or None."""
+    path = Path("/etc/netns") / namespace / "resolv.conf"
+    if path.exists():
+        return None
+    path.parent.mkdir(parents=True)
+    path.write_text(f"nameserver {server}\n")
+    return path
+
+
+def test_a_probe_refuses_a_name_the_certificate_does_not_hold(lab_env) -> None:
+    """The probe verifies the certificate: asked for a name the lab does not serve, the TLS
+    handshake fails (outcome failed, "TLS: ..."), though TCP connected; by address it answers."""
+    subnet = _eigw_subnet()
+    address = str(next(d.address for d in LAB_DESTINATIONS if d.key == "internet-ipv6"))
+    plan = plan_lab([subnet], [ipaddress.ip_address(address)])
+    probes = [
+        Probe("by address", "fn0", address),
+        Probe("wrong name", "fn0", address, server_name="example.com"),
+    ]
+    with Lab.running(plan) as lab:
+        seen = lab.probe(probes, 1.0)
+        log = lab.connections()
+    assert (seen["by address"].outcome, seen["by address"].via) == ("answered", "eigw-1")
+    wrong = seen["wrong name"]
+    assert wrong.outcome == "failed"
+    assert wrong.error is not None and wrong.error.startswith("TLS: ")
+    assert "example.com" in wrong.error
+    assert sorted(c.kind for c in log) == ["failed", "whoami"]
+    _assert_nothing_left(lab.namespaces, lab_env)

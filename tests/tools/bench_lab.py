@@ -3,10 +3,11 @@
     python -m tests.tools.bench_lab [--example egress-only] [--repeat 5]
 
 Starts the embedded emulator, applies the example once, then builds and tears down the lab for
-its VPC function ``--repeat`` times (the EC2 reads are timed apart from the build) and runs one
-full observation (every cell probed, 1 s timeout). Prints each figure and the median; the
-targets are 5 s to build and 2 s to tear down for egress-only (2 AZs). It measures; it asserts
-nothing. Destroys the example at the end.
+its pair ``--repeat`` times (what `natless demo` builds: the VPC function's subnets and Lambda's
+own network, with the resolver and the TLS front; the EC2 reads are timed apart from the build)
+and runs one full observation (every cell probed, 1 s timeout). Prints each figure and the
+median; the targets are 5 s to build and 2 s to tear down for egress-only (2 AZs). It measures;
+it asserts nothing. Destroys the example at the end.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                 stack.apply({"name": f"bench-{args.example}"})
                 print(f"{args.example}: applied in {time.monotonic() - started:.1f} s")
                 names = function_names(stack.outputs())
-                _bench(emu, [names["vpc"]], args.repeat)
+                _bench(emu, [names["vpc"], names["public"]], args.repeat)
             finally:
                 stack.close()
     except UserError as exc:
@@ -63,7 +64,7 @@ def _bench(emu: Emulator, functions: list[str], repeat: int) -> None:
         started = time.monotonic()
         reader = Reader(ec2, ec2.meta.region_name)
         matrix = route_matrix(ec2, lam, functions, LAB_DESTINATIONS, reader)
-        plan = prepare(reader, matrix).plan
+        plan = prepare(reader, matrix, managed=True).plan
         read_s = time.monotonic() - started
         with Lab.running(plan) as lab:
             pass

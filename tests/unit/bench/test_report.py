@@ -118,3 +118,21 @@ def test_render_table_carries_the_emulator_caveat_on_screen() -> None:
     assert "emulator" in caveat and "harness" in caveat and "not AWS" in caveat
     assert len(caveat.strip().splitlines()) <= 2
     assert "not AWS" in render_table(comparison, mode="endpoint")
+
+
+def test_report_md_says_why_calls_failed_and_stalled(tmp_path: Path) -> None:
+    comparison, vpc, public = _report_inputs()
+    explanation = "sqs.example has IPv4 addresses only (198.51.100.80); each connect timed out"
+    vpc["evidence"]["sqs"] |= {"stall_s": 2.004, "connections": 1}
+    public["evidence"]["http"] |= {"stall_s": 0.0, "diagnosis": {"explanation": explanation}}
+    md = write_report(tmp_path, comparison, vpc, public)["report"].read_text()
+    assert "What the function observed where calls failed or stalled:" in md
+    assert f"- public http: {explanation}" in md
+    assert "- vpc sqs: 2.004 s lost to failed connect attempts before 1 connection(s)" in md
+    assert "- vpc dynamodb" not in md  # no stall, no failure: nothing to say
+
+
+def test_report_md_has_no_diagnosis_section_without_failures(tmp_path: Path) -> None:
+    comparison, vpc, public = _report_inputs()
+    md = write_report(tmp_path, comparison, vpc, public)["report"].read_text()
+    assert "What the function observed" not in md

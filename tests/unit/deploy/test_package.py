@@ -19,7 +19,9 @@ from natless.errors import UserError
 from natless.paths import LAMBDA_SRC
 
 BENCH_MODULES = {
+    "attempts.py",
     "clients.py",
+    "diagnosis.py",
     "event.py",
     "evidence.py",
     "handler.py",

@@ -226,7 +226,7 @@ def test_default_event_runs_all_six_operations_with_100_iterations(
     monkeypatch.setenv("NATLESS_PLACEMENT", "vpc")
     monkeypatch.setenv("AWS_EXECUTION_ENV", "AWS_Lambda_python3.12")
     result = bench.handler({})
-    assert_all_ok(result, ALL_OPS, 100)
+    assert_all_ok(result, ALL_OPS, 100)  # not xray_put: only on request
     assert result["placement"] == "vpc"
     assert result["runtime"]["execution_env"] == "AWS_Lambda_python3.12"
 
@@ -313,6 +313,7 @@ def test_bad_event_gives_a_clear_error(bench: ModuleType, event: Any, expected: 
     ("name", "value", "expected"),
     [
         ("NATLESS_DUALSTACK_SERVICES", "sqs,lambda", "unknown service(s) lambda"),
+        ("NATLESS_DUALSTACK_SERVICES", "sdk,sqs", "'sdk' leaves the choice to botocore"),
         ("NATLESS_IP_PREFERENCE", "ipv7first", "use one of: system, ipv6first, ipv4first"),
         ("NATLESS_PLACEMENT", "moon", "use one of: vpc, public, unknown"),
         ("NATLESS_CONNECT_TIMEOUT", "soon", "NATLESS_CONNECT_TIMEOUT='soon'"),
@@ -345,12 +346,14 @@ def test_dualstack_is_chosen_per_service(bench: ModuleType, monkeypatch) -> None
     config = netconf.client_config("sqs", settings)
     assert config.use_dualstack_endpoint is True
     assert config.connect_timeout == 2.0 and config.read_timeout == 5.0
-    assert config.retries == {"max_attempts": 2, "mode": "standard"}
+    assert config.retries == {"total_max_attempts": 2, "mode": "standard"}  # 1 retry
     assert netconf.client_config("dynamodb", settings).use_dualstack_endpoint is False
-    hosts = {svc: clients.get(svc, settings).meta.endpoint_url for svc in ("sqs", "dynamodb", "s3")}
+    services = ("sqs", "dynamodb", "s3", "xray")
+    hosts = {svc: clients.get(svc, settings).meta.endpoint_url for svc in services}
     assert hosts["sqs"] == "https://sqs.us-east-1.api.aws"
     assert hosts["dynamodb"] == "https://dynamodb.us-east-1.amazonaws.com"
     assert hosts["s3"] == "https://s3.amazonaws.com"  # us-east-1 global host, IPv4 only
+    assert hosts["xray"] == "https://xray.us-east-1.amazonaws.com"  # has no dual-stack name
     assert clients.get("sqs", settings) is clients.get("sqs", settings)  # cached
 
 
@@ -440,7 +443,14 @@ def test_evidence_for_the_local_http_server(bench: ModuleType, http_server) -> N
         {"iterations": 2, "operations": ["http_get"], "url": f"http://{host}:{port}/"}
     )
     assert result["evidence"] == {
-        "http": {"host": "127.0.0.1", "family": "ipv4", "address": "127.0.0.1", "port": port}
+        "http": {
+            "host": "127.0.0.1",
+            "family": "ipv4",
+            "address": "127.0.0.1",
+            "port": port,
+            "stall_s": 0.0,
+            "connections": 2,  # http_get opens a new connection per call
+        }
     }
 
 
@@ -455,11 +465,13 @@ def test_evidence_for_boto3_calls_against_a_moto_server(
     evidence = result["evidence"]
     assert set(evidence) == {"dynamodb", "sqs", "s3", "http"}
     for service in ("dynamodb", "sqs", "s3"):
-        assert evidence[service] == {
+        assert evidence[service]["connections"] >= 1, service
+        assert {k: v for k, v in evidence[service].items() if k != "connections"} == {
             "host": "127.0.0.1",
             "family": "ipv4",
             "address": "127.0.0.1",
             "port": moto_port,
+            "stall_s": 0.0,
         }, service
     assert evidence["http"]["port"] == http_port
 
@@ -495,6 +507,13 @@ def test_dead_aws_endpoint_fails_fast_and_is_counted(bench: ModuleType, monkeypa
     elapsed = time.perf_counter() - started
     assert result["operations"]["dynamodb_put"]["error_codes"] == {"EndpointConnectionError": 2}
     assert elapsed < 5, elapsed
+    diagnosis = result["evidence"]["dynamodb"]["diagnosis"]
+    assert [a["outcome"] for a in diagnosis["attempts"]] == ["ECONNREFUSED"] * 4  # 2 calls x 2
+    assert diagnosis["explanation"] == (
+        "127.0.0.1 has IPv4 addresses only (127.0.0.1); each connect to it was refused "
+        "(ECONNREFUSED) (4 attempts): the address answered with a TCP reset: reachable, but "
+        "nothing accepts on this port (or a firewall rejects)"
+    )
 
 
 UNROUTABLE = "192.0.2.1"  # TEST-NET-1: connects either time out or fail at once

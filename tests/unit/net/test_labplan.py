@@ -3,6 +3,7 @@ the nodes a pair of subnets needs, and the addresses the lab invents (documentat
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
@@ -17,6 +18,9 @@ from natless.net.labplan import (
     ENDPOINT,
     FUNCTION,
     INTERNET,
+    MANAGED,
+    MANAGED_NAME,
+    MANAGED_SOURCE,
     NAT64_DEVICE,
     NAT64_NSP,
     NAT64_POOL,
@@ -33,6 +37,7 @@ from natless.net.labplan import (
 )
 from natless.net.observe import FAILS_FAST, expected, expected_inbound
 from natless.net.routes import (
+    AWS_MANAGED,
     BLACK_HOLE,
     DESTINATIONS,
     EGRESS_ONLY,
@@ -411,3 +416,67 @@ def test_only_labs_whose_owner_is_gone_are_left_behind(tmp_path) -> None:
     (done,) = clean_orphans(state_dir)
     assert done.startswith(f"lab bbbbbb (made x by pid {me}, which is gone): 0 namespaces")
     assert sorted(p.name for p in state_dir.iterdir()) == ["aaaaaa.json", "cccccc.json"]
+
+
+# --- the aws-managed node and the resolv.conf of namespaces functions run in ----------------------
+
+
+def test_function_namespaces_get_the_vpc_resolver_in_resolv_conf() -> None:
+    resolver = ipaddress.IPv4Address("10.0.0.2")
+    subnets = [dataclasses.replace(s, resolver4=resolver) for s in _subnets()]
+    plan = plan_lab(subnets, DESTS)
+    assert plan.nodes["fn0"].resolv_conf == (
+        "nameserver 10.0.0.2\nnameserver fd00:ec2::253\noptions timeout:1 attempts:2\n"
+    )
+    assert plan.nodes["fn1"].resolv_conf == "nameserver 10.0.0.2\noptions timeout:1 attempts:2\n"
+    assert [n for n, node in plan.nodes.items() if node.resolv_conf] == ["fn0", "fn1"]
+    assert MANAGED_NAME not in plan.nodes  # only when asked for
+    # a hand-made subnet without a resolver still gets a file: the host's must not leak in
+    (without,) = plan_lab([_subnets()[1]], DESTS).nodes["fn1"].resolv_conf.splitlines()[:1]
+    assert not without.startswith("nameserver")
+
+
+def test_the_aws_managed_node_is_ipv4_only_and_resolves_through_the_dns_node() -> None:
+    plan = plan_lab(_subnets(), DESTS, managed=True)
+    aws, inet, dns = plan.nodes[MANAGED_NAME], plan.nodes["inet"], plan.nodes["dns"]
+    assert aws.kind == MANAGED == AWS_MANAGED == "aws-managed"
+    # IPv4 only: no IPv6 address, route or link-local address, no forwarding, no filter
+    assert aws.loopback == [f"{MANAGED_SOURCE}/32"] and MANAGED_SOURCE in n("203.0.113.0/24")
+    assert {i for i, _ in aws.addresses} == {"inet", "dns"}
+    assert all(ipaddress.ip_interface(a).version == 4 for _, a in aws.addresses)
+    assert not any(":" in r for r in aws.routes)
+    batch = aws.ip_batch()
+    for ifname in ("inet", "dns"):
+        assert batch.index(f"link set {ifname} addrgenmode none") < batch.index(
+            f"link set {ifname} up"
+        )
+    assert (aws.forward, aws.nft, aws.listen) == ((False, False), "", {})
+    # out by the internet node from the stand-in public address; the way back to it
+    (default,) = aws.routes
+    inet_end = next(a for i, a in inet.addresses if i == MANAGED_NAME).split("/")[0]
+    aws_end = next(a for i, a in aws.addresses if i == "inet").split("/")[0]
+    assert default == f"default via {inet_end} dev inet src {MANAGED_SOURCE}"
+    assert f"{MANAGED_SOURCE}/32 via {aws_end} dev {MANAGED_NAME}" in inet.routes
+    assert all(ipaddress.ip_interface(a).version == 4 for i, a in inet.addresses if i == "aws")
+    assert inet.listen[MANAGED_NAME] == AWS_MANAGED
+    # its resolver: the dns node's end of their link, where unbound also answers
+    dns_end = next(a for i, a in dns.addresses if i == MANAGED_NAME).split("/")[0]
+    assert aws.resolv_conf == f"nameserver {dns_end}\noptions timeout:1 attempts:2\n"
+    assert f"  interface: {dns_end}" in dns.resolver.splitlines()
+    assert 'local-zone: "." static' in dns.resolver  # the data-holding one, not a forwarder
+    # the rest of the lab is what it is without the aws node
+    without = plan_lab(_subnets(), DESTS)
+    assert {k: v for k, v in plan.nodes.items() if k not in ("aws", "dns", "inet")} == {
+        k: v for k, v in without.nodes.items() if k != "inet"
+    }
+    assert plan.links[: len(without.links)] == without.links
+
+
+def test_the_aws_node_beside_dns64_asks_the_data_holding_resolver() -> None:
+    resolver = ipaddress.IPv4Address("10.0.0.2")
+    dns64 = dataclasses.replace(_subnets()[0], resolver4=resolver, dns64=True)
+    plan = plan_lab([dns64], DESTS, managed=True)
+    aws_dns = plan.nodes["aws"].resolv_conf.split()[1]
+    assert f"interface: {aws_dns}" in plan.nodes["dns"].resolver
+    assert f"interface: {aws_dns}" not in plan.nodes["dns64"].resolver
+    assert {i for i, _ in plan.nodes["dns"].addresses} >= {"aws", "dns64"}
