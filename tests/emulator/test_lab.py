@@ -65,6 +65,7 @@ from natless.net.observe import (
 )
 from natless.net.routes import Reader, route_matrix
 from natless.paths import EXAMPLES, SCRATCH_ENV
+from tests.support.labs import hold_lab
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (CI runs as root)")
 
@@ -631,20 +632,8 @@ def test_no_translator_is_left_behind(lab_env, how: str) -> None:
             raise RuntimeError("inside the lab")
         _assert_nothing_left(lab.namespaces, lab_env)
         return
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_NAT64_LAB],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, namespaces = hold_lab(_HOLD_NAT64_LAB, lab_env)
     try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == "up\n", proc.communicate()
-        (state,) = lab_env.glob("*.json")
-        namespaces = json.loads(state.read_text())["namespaces"]
         assert len(_translators_of_ours()) == 1
         inodes = _netns_inodes(namespaces)
         if how == "sigint":

@@ -30,8 +30,6 @@ import json
 import os
 import socket
 import statistics
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -48,6 +46,7 @@ from natless.net import netns
 from natless.net.lab import Lab, clean_orphans
 from natless.net.labdns import LabName, resolver_address
 from natless.net.labplan import MANAGED_NAME, MANAGED_SOURCE, SubnetInput, plan_lab
+from tests.support.labs import hold_lab
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="placement needs root (ip netns exec, the lab; CI runs as root)"
@@ -295,20 +294,9 @@ with Lab.running(plan_lab([], [], managed=True), prefix=sys.argv[1], state_dir=P
 
 def test_clean_removes_the_etc_files_of_a_killed_lab(tmp_path: Path) -> None:
     """SIGKILL of the lab's owner leaves /etc/netns/<ns>; clean_orphans removes it."""
-    root = Path(__file__).resolve().parents[2]
     state_dir = tmp_path / "labs"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_LAB, PREFIX, str(state_dir)],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, namespaces = hold_lab(_HOLD_LAB, state_dir, PREFIX, str(state_dir))
     try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == "up\n", proc.communicate()
-        (state,) = state_dir.glob("*.json")
-        namespaces = json.loads(state.read_text())["namespaces"]
         aws = next(n for n in namespaces if n.endswith(f"-{MANAGED_NAME}"))
         assert (netns.ETC_NETNS_DIR / aws / "resolv.conf").is_file()
         proc.kill()
