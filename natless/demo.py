@@ -51,10 +51,9 @@ from natless.deploy.sandbox import require_sandbox
 from natless.deploy.stack import Stack
 from natless.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
 from natless.errors import UserError
-from natless.net import netns
 from natless.net.lab import Lab
 from natless.net.labdns import DUALSTACK_PUBLIC
-from natless.net.labplan import ENDPOINT, INTERNET, MANAGED_NAME, MANAGED_SOURCE
+from natless.net.labplan import MANAGED_NAME, MANAGED_SOURCE
 from natless.net.observe import prepare
 from natless.net.routes import Reader, RouteMatrix, render, route_matrix
 from natless.paths import REPORTS, example_dir
@@ -116,16 +115,6 @@ def _session(target: Target, emulator: Emulator | None) -> boto3.session.Session
     return aws.session(target.region)
 
 
-def lab_refusal() -> str | None:
-    """Why the lab cannot run on this machine (None: it can). Installs its packages if missing
-    (as root, with apt-get), as the lab itself would."""
-    try:
-        netns.require_lab_tools()
-    except UserError as exc:
-        return str(exc)
-    return None
-
-
 @dataclass
 class InLab:
     """Functions running in a lab: the node each runs in, and who sent what the lab saw."""
@@ -141,13 +130,7 @@ class InLab:
         for c in self.lab.connections():
             if c.kind not in ("aws", "public"):
                 continue
-            node = self.lab.plan.nodes.get(c.node)
-            if node is not None and node.kind == ENDPOINT:  # the endpoint's own listener
-                carrier = node.aws_id
-            elif node is not None and node.kind == INTERNET:  # its listener on the link used
-                carrier = c.via
-            else:
-                carrier = c.node
+            carrier = self.lab.plan.carrier(c.node, c.via)
             family = "IPv6" if ":" in c.peer else "IPv4"
             host = c.host or c.server_name or "?"
             seen[(self.senders.get(c.peer, c.peer), host, carrier or c.node, family)] += 1
@@ -369,16 +352,14 @@ class _Run:
         if self.lab == "off":
             print("      lab: off (--lab off): the functions run on this host", flush=True)
             return None
-        why = lab_refusal()
-        if why is None:
-            try:
-                in_lab = cleanup.enter_context(functions_in_lab(emulator, reader, matrix))
-            except UserError as exc:
-                why = str(exc)
-            else:
-                where = ", ".join(f"{f} in {n}" for f, n in in_lab.placed.items())
-                print(f"      lab: built in {in_lab.lab.build_s:.2f} s; {where}", flush=True)
-                return in_lab
+        try:  # the lab checks (and installs) what it needs before it makes anything
+            in_lab = cleanup.enter_context(functions_in_lab(emulator, reader, matrix))
+        except UserError as exc:
+            why = str(exc)
+        else:
+            where = ", ".join(f"{f} in {n}" for f, n in in_lab.placed.items())
+            print(f"      lab: built in {in_lab.lab.build_s:.2f} s; {where}", flush=True)
+            return in_lab
         if self.lab == "on":
             raise UserError(f"--lab on: the lab cannot run here: {why}")
         print(

@@ -219,6 +219,20 @@ class LabPlan:
     def node_by_aws_id(self, aws_id: str) -> Node | None:
         return next((n for n in self.nodes.values() if n.aws_id == aws_id), None)
 
+    def carrier(self, node_name: str | None, via: str | None) -> str | None:
+        """What carried a connection that a listener of ``node_name`` accepted on the link it
+        labels ``via``: a gateway endpoint's ID (its own listener), the internet node's label of
+        the link (a gateway's ID, or "aws-managed"), "function" (an inbound connection that
+        reached the function), else the node's name."""
+        node = self.nodes.get(node_name or "")
+        if node is None:
+            return node_name
+        if node.kind == ENDPOINT:
+            return node.aws_id
+        if node.kind == INTERNET:
+            return via
+        return FUNCTION if node.kind == FUNCTION else node.name
+
 
 # --- security groups -> nftables ----------------------------------------------------------------
 

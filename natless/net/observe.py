@@ -38,9 +38,6 @@ from natless.net.dnsquery import NXDOMAIN, RCODES
 from natless.net.lab import ANSWERED, FAILED, TIMED_OUT, Lab, Probe, ProbeResult
 from natless.net.labdns import LabName, Representatives, lab_names, resolver_address, synthesise
 from natless.net.labplan import (
-    ENDPOINT,
-    FUNCTION,
-    INTERNET,
     INTERNET_NAME,
     MANAGED_NAME,
     PUBLIC_IPV4_ONLY,
@@ -219,21 +216,10 @@ def _address(reader: Reader, cell: Cell, dest: Destination) -> str | None:
     return str(found) if found else None
 
 
-def _carrier(plan: LabPlan, result: ProbeResult) -> str | None:
-    node = plan.nodes.get(result.node or "")
-    if node is None:
-        return result.node
-    if node.kind == ENDPOINT:
-        return node.aws_id
-    if node.kind == INTERNET:
-        return result.via
-    return FUNCTION if node.kind == FUNCTION else node.name
-
-
 def _observed(plan: LabPlan, result: ProbeResult | None, want: str | None, why: str) -> Observed:
     if result is None:
         return Observed(NOT_OBSERVED, error=why, expected=want)
-    carrier = _carrier(plan, result) if result.outcome == ANSWERED else None
+    carrier = plan.carrier(result.node, result.via) if result.outcome == ANSWERED else None
     seen = Observed(
         result.outcome,
         carrier,
@@ -430,7 +416,7 @@ def _observed_name(
     stall = sum(r.seconds for _, r in attempts if r.outcome != ANSWERED)
     last_address, last = attempts[-1] if attempts else (None, None)
     if last is not None and last.outcome == ANSWERED:
-        outcome, carrier, peer = ANSWERED, _carrier(plan, last), last.peer
+        outcome, carrier, peer = ANSWERED, plan.carrier(last.node, last.via), last.peer
     else:
         timed_out = any(r.outcome == TIMED_OUT for _, r in attempts)
         outcome, carrier, peer = (TIMED_OUT if timed_out else FAILED), None, None
